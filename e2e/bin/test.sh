@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The test command (`npm test`): installs what is missing, starts the real servers once for the
+# whole run (PostgreSQL, Kubernetes control plane with kwok nodes, Temporal), runs typecheck,
+# lint, every TypeScript test file and the Python tests, then stops the servers.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+start=$(date +%s)
+bash e2e/bin/install-deps.sh
+
+echo "== typecheck"
+npx tsc -p tsconfig.json
+echo "== lint"
+npx eslint --quiet .
+
+state=$(mktemp -d /tmp/switchforge-test-XXXXXX)
+export SWITCHFORGE_STATE_DIR="$state" SWITCHFORGE_INFRA_STATE="$state"
+cleanup() { node --import tsx e2e/src/infra/cli.ts down >/dev/null 2>&1 || true; rm -rf "$state"; }
+trap cleanup EXIT
+echo "== starting infrastructure"
+node --import tsx e2e/src/infra/cli.ts up
+
+status=0
+echo "== TypeScript tests"
+mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.test.ts' | grep -v node_modules | sort)
+node --import tsx --test --test-concurrency=2 --test-timeout=600000 --test-reporter=spec "${files[@]}" || status=$?
+
+if [ -f python-workers/run-tests.sh ]; then
+  echo "== Python tests"
+  bash python-workers/run-tests.sh || status=$?
+fi
+echo "== test command finished in $(( $(date +%s) - start )) s (exit $status)"
+exit $status

@@ -1,0 +1,75 @@
+/**
+ * `npm run infra -- up [postgres|kubernetes|temporal ...] | down | status | env`
+ * Starts the local servers in the background (state under .run/infra), prints where each listens.
+ */
+import { join } from 'node:path';
+import { migrateDatabase } from './migrate.js';
+import { repoRoot } from './paths.js';
+import { isAlive } from './processes.js';
+import { loadState, startStack, stopStack, type Component, type StackState } from './stack.js';
+import { STATE_ENV } from './suite.js';
+
+const ALL: Component[] = ['postgres', 'kubernetes', 'temporal'];
+const stateDir = process.env.SWITCHFORGE_STATE_DIR ?? join(repoRoot, '.run', 'infra');
+
+function describe(state: StackState): string {
+  const lines: string[] = [];
+  if (state.postgres) lines.push(`postgres    ${state.postgres.dsn}`);
+  if (state.kubernetes) {
+    lines.push(`kubernetes  ${state.kubernetes.server}`);
+    lines.push(`            export KUBECONFIG=${state.kubernetes.kubeconfig}`);
+    lines.push(`            nodes: ${Object.keys(state.kubernetes.nodes).join(', ')}`);
+  }
+  if (state.temporal) lines.push(`temporal    ${state.temporal.address} (namespace ${state.temporal.namespace})`);
+  lines.push(`state       ${state.dir}  (${STATE_ENV}=${state.dir})`);
+  return lines.join('\n');
+}
+
+function running(state: StackState): boolean {
+  const pids = [
+    ...(state.kubernetes ? Object.values(state.kubernetes.pids) : []),
+    ...(state.temporal ? [state.temporal.pid] : []),
+  ];
+  return pids.length === 0 || pids.every(isAlive);
+}
+
+async function main(): Promise<void> {
+  const [command = 'status', ...rest] = process.argv.slice(2);
+  const existing = loadState(stateDir);
+  switch (command) {
+    case 'up': {
+      const wanted = rest.length > 0 ? (rest as Component[]) : ALL;
+      const unknown = wanted.filter((c) => !ALL.includes(c));
+      if (unknown.length > 0) throw new Error(`unknown component(s): ${unknown.join(', ')}; expected ${ALL.join(', ')}`);
+      if (existing && !running(existing)) {
+        await stopStack(existing, { removeDir: true });
+      }
+      const base = existing && running(existing) ? existing : { dir: stateDir };
+      const state = await startStack(base, wanted);
+      if (state.postgres) await migrateDatabase(state.postgres.dsn);
+      console.log(describe(state));
+      return;
+    }
+    case 'down':
+      if (existing) await stopStack(existing, { removeDir: true });
+      console.log('stopped');
+      return;
+    case 'status':
+      console.log(existing ? `${running(existing) ? 'running' : 'DEGRADED (a process died)'}\n${describe(existing)}` : 'not running');
+      return;
+    case 'env':
+      if (!existing) throw new Error('not running: npm run infra -- up');
+      console.log(`export ${STATE_ENV}=${existing.dir}`);
+      if (existing.kubernetes) console.log(`export KUBECONFIG=${existing.kubernetes.kubeconfig}`);
+      if (existing.postgres) console.log(`export SWITCHFORGE_DATABASE_URL='${existing.postgres.dsn}'`);
+      if (existing.temporal) console.log(`export TEMPORAL_ADDRESS=${existing.temporal.address}`);
+      return;
+    default:
+      throw new Error(`unknown command ${command}: expected up | down | status | env`);
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

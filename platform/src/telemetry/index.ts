@@ -1,0 +1,80 @@
+/**
+ * OpenTelemetry bootstrap for every switchforge process: metrics on a Prometheus endpoint and,
+ * when OTEL_EXPORTER_OTLP_ENDPOINT is set, metrics and traces over OTLP/HTTP. Modules only use
+ * `@opentelemetry/api`; this is called once by each process entrypoint, before anything else.
+ */
+import { metrics, trace } from '@opentelemetry/api';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes, envDetector, detectResources } from '@opentelemetry/resources';
+import { MeterProvider, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
+import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+
+export interface TelemetryOptions {
+  serviceName: string;
+  serviceVersion?: string;
+  /** Port of the Prometheus scrape endpoint (`/metrics`); 0 picks a free one; undefined disables. */
+  prometheusPort?: number;
+  prometheusHost?: string;
+  otlpEndpoint?: string;
+}
+
+export interface Telemetry {
+  /** The port the Prometheus endpoint listens on, when enabled. */
+  prometheusPort?: number;
+  shutdown(): Promise<void>;
+}
+
+export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
+  // OTEL_RESOURCE_ATTRIBUTES carries the Downward-API pod, node and namespace of a worker.
+  const resource = resourceFromAttributes({
+    [ATTR_SERVICE_NAME]: options.serviceName,
+    [ATTR_SERVICE_VERSION]: options.serviceVersion ?? '0.1.0',
+  }).merge(detectResources({ detectors: [envDetector] }));
+
+  const readers: MetricReader[] = [];
+  let prometheus: PrometheusExporter | undefined;
+  let prometheusPort: number | undefined;
+  if (options.prometheusPort !== undefined) {
+    prometheus = new PrometheusExporter({
+      port: options.prometheusPort,
+      host: options.prometheusHost ?? '0.0.0.0',
+      preventServerStart: true,
+    });
+    await prometheus.startServer();
+    // The exporter keeps its http.Server private; the bound port matters when 0 was asked for.
+    const server = (prometheus as unknown as { _server?: import('node:http').Server })._server;
+    const address = server?.address();
+    prometheusPort = address && typeof address === 'object' ? address.port : options.prometheusPort;
+    readers.push(prometheus);
+  }
+  const otlpEndpoint = options.otlpEndpoint ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (otlpEndpoint) {
+    readers.push(
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ url: `${otlpEndpoint.replace(/\/$/, '')}/v1/metrics` }),
+        exportIntervalMillis: 15_000,
+      }),
+    );
+  }
+  const meterProvider = new MeterProvider({ resource, readers });
+  metrics.setGlobalMeterProvider(meterProvider);
+
+  const spanProcessors: SpanProcessor[] = otlpEndpoint
+    ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${otlpEndpoint.replace(/\/$/, '')}/v1/traces` }))]
+    : [];
+  const tracerProvider = new NodeTracerProvider({ resource, spanProcessors });
+  tracerProvider.register();
+
+  return {
+    ...(prometheusPort === undefined ? {} : { prometheusPort }),
+    shutdown: async () => {
+      await Promise.allSettled([meterProvider.shutdown(), tracerProvider.shutdown()]);
+      metrics.disable();
+      trace.disable();
+    },
+  };
+}
