@@ -23,11 +23,16 @@ export interface Infra {
 /**
  * Gives a test suite the real servers it needs. Under `npm test` they were started once for the
  * whole run and are shared (suites isolate by namespace, database schema, task queue); a test
- * file run on its own starts its own and stops them in `stop()`.
+ * file run on its own, or one asking for `dedicated` servers, starts its own and stops them in
+ * `stop()`.
  */
-export async function useInfra(needs: { [K in Component]?: boolean }): Promise<Infra> {
+export async function useInfra(
+  needs: { [K in Component]?: boolean },
+  options: { dedicated?: boolean } = {},
+): Promise<Infra> {
   const components = (Object.keys(needs) as Component[]).filter((c) => needs[c]);
-  const sharedDir = process.env[STATE_ENV];
+  // A suite that stops or restarts a server gets its own, so it cannot disturb others.
+  const sharedDir = options.dedicated ? undefined : process.env[STATE_ENV];
   const shared = sharedDir ? loadState(sharedDir) : undefined;
   const missing = components.filter((c) => !shared?.[c]);
   let own: StackState | undefined;
@@ -47,3 +52,5 @@ export async function useInfra(needs: { [K in Component]?: boolean }): Promise<I
     },
   };
 }
+export { pgCtl, type PostgresInfo } from './postgres.js';
+export { freePort, waitFor } from './ports.js';

@@ -1,0 +1,178 @@
+import type { V1Deployment, V1Volume, V1VolumeMount, V1EnvVar } from '@kubernetes/client-node';
+import { API_VERSION, DEVICE, type Device } from '@switchforge/platform/crd';
+import {
+  LABEL_COMPONENT,
+  LABEL_DEVICE,
+  LABEL_MANAGED_BY,
+  LABEL_NAME,
+  MANAGER,
+  WORKER_DATABASE_SECRET,
+  WORKER_SERVICE_ACCOUNT,
+  workerDeploymentName,
+  deviceLeaseName,
+} from '@switchforge/platform/device-worker';
+
+export interface WorkerSettings {
+  image: string;
+  /** The container command; the e2e pod runner runs it as a local process. */
+  command: string[];
+  workingDir: string;
+  imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+  defaultResources: { requests: Record<string, string>; limits: Record<string, string> };
+  otlpEndpoint?: string;
+  leaseDurationSeconds: number;
+  extraEnv?: V1EnvVar[];
+}
+
+export const SECRET_MOUNTS = {
+  credentials: '/var/run/switchforge/credentials',
+  tlsCa: '/var/run/switchforge/tls-ca',
+  tlsClient: '/var/run/switchforge/tls-client',
+  sshHostKey: '/var/run/switchforge/ssh-host-key',
+} as const;
+
+export const HEALTH_PORT = 8080;
+export const METRICS_PORT = 9464;
+
+export function workerLabels(device: Device): Record<string, string> {
+  return {
+    [LABEL_NAME]: 'switchforge',
+    [LABEL_COMPONENT]: 'device-worker',
+    [LABEL_MANAGED_BY]: MANAGER,
+    [LABEL_DEVICE]: device.metadata.name!,
+  };
+}
+
+/**
+ * The worker Deployment a Device should have: one replica, owned by the Device, with the
+ * Device's Secrets mounted read-only. Subscriptions are not in the pod template: the worker
+ * watches its Device and changes subscriptions in place, so a subscription edit restarts
+ * nothing and the unchanged ones keep streaming. Only what needs a new session (address,
+ * protocol, Secrets, resources) rolls the pod.
+ */
+export function desiredDeployment(device: Device, settings: WorkerSettings): V1Deployment {
+  const name = device.metadata.name!;
+  const namespace = device.metadata.namespace!;
+  const spec = device.spec;
+  const labels = workerLabels(device);
+  const volumes: V1Volume[] = [];
+  const mounts: V1VolumeMount[] = [];
+  const secretVolume = (volume: string, secretName: string, mountPath: string) => {
+    volumes.push({ name: volume, secret: { secretName, defaultMode: 0o400 } });
+    mounts.push({ name: volume, mountPath, readOnly: true });
+  };
+  secretVolume('credentials', spec.credentials.secretRef.name, SECRET_MOUNTS.credentials);
+  if (spec.tls?.caSecretRef) secretVolume('tls-ca', spec.tls.caSecretRef.name, SECRET_MOUNTS.tlsCa);
+  if (spec.tls?.clientCertSecretRef) {
+    secretVolume('tls-client', spec.tls.clientCertSecretRef.name, SECRET_MOUNTS.tlsClient);
+  }
+  if (spec.ssh?.hostKeySecretRef) secretVolume('ssh-host-key', spec.ssh.hostKeySecretRef.name, SECRET_MOUNTS.sshHostKey);
+
+  const fieldEnv = (envName: string, fieldPath: string): V1EnvVar => ({
+    name: envName,
+    valueFrom: { fieldRef: { fieldPath } },
+  });
+  const env: V1EnvVar[] = [
+    { name: 'SWITCHFORGE_DEVICE_NAME', value: name },
+    fieldEnv('SWITCHFORGE_DEVICE_NAMESPACE', 'metadata.namespace'),
+    fieldEnv('POD_NAME', 'metadata.name'),
+    fieldEnv('POD_UID', 'metadata.uid'),
+    fieldEnv('NODE_NAME', 'spec.nodeName'),
+    { name: 'SWITCHFORGE_LEASE_NAME', value: deviceLeaseName(name) },
+    { name: 'SWITCHFORGE_LEASE_DURATION_SECONDS', value: String(settings.leaseDurationSeconds) },
+    { name: 'SWITCHFORGE_HEALTH_PORT', value: String(HEALTH_PORT) },
+    { name: 'SWITCHFORGE_METRICS_PORT', value: String(METRICS_PORT) },
+    {
+      name: 'SWITCHFORGE_DATABASE_URL',
+      valueFrom: { secretKeyRef: { name: WORKER_DATABASE_SECRET, key: 'url' } },
+    },
+    { name: 'OTEL_SERVICE_NAME', value: 'switchforge-device-worker' },
+    {
+      name: 'OTEL_RESOURCE_ATTRIBUTES',
+      value: `k8s.pod.name=$(POD_NAME),k8s.pod.uid=$(POD_UID),k8s.namespace.name=$(SWITCHFORGE_DEVICE_NAMESPACE),k8s.node.name=$(NODE_NAME),switchforge.device=${name}`,
+    },
+    ...(settings.otlpEndpoint ? [{ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: settings.otlpEndpoint }] : []),
+    ...(settings.extraEnv ?? []),
+  ];
+  const resources = {
+    requests: { ...settings.defaultResources.requests, ...stringify(spec.resources?.requests) },
+    limits: { ...settings.defaultResources.limits, ...stringify(spec.resources?.limits) },
+  };
+
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: workerDeploymentName(name),
+      namespace,
+      labels,
+      ownerReferences: [
+        {
+          apiVersion: API_VERSION,
+          kind: DEVICE.kind,
+          name,
+          uid: device.metadata.uid!,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { [LABEL_DEVICE]: name, [LABEL_COMPONENT]: 'device-worker' } },
+      // The per-device Lease, not the Deployment, guarantees one collector: a surge pod waits for
+      // the old one to release the Lease on SIGTERM, which keeps the hand-over gap short.
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      revisionHistoryLimit: 2,
+      template: {
+        metadata: {
+          labels,
+          annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(METRICS_PORT) },
+        },
+        spec: {
+          serviceAccountName: WORKER_SERVICE_ACCOUNT,
+          automountServiceAccountToken: true,
+          terminationGracePeriodSeconds: 30,
+          securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+          // Leave a lost node quickly; the operator's Lease check evicts even sooner.
+          tolerations: [
+            { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 10 },
+            { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 10 },
+          ],
+          containers: [
+            {
+              name: 'worker',
+              image: settings.image,
+              imagePullPolicy: settings.imagePullPolicy,
+              command: settings.command,
+              workingDir: settings.workingDir,
+              env,
+              ports: [
+                { name: 'health', containerPort: HEALTH_PORT },
+                { name: 'metrics', containerPort: METRICS_PORT },
+              ],
+              resources,
+              volumeMounts: mounts,
+              livenessProbe: {
+                httpGet: { path: '/healthz', port: HEALTH_PORT },
+                periodSeconds: 10,
+                failureThreshold: 3,
+              },
+              readinessProbe: { httpGet: { path: '/readyz', port: HEALTH_PORT }, periodSeconds: 5 },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ['ALL'] },
+              },
+            },
+          ],
+          volumes,
+        },
+      },
+    },
+  };
+}
+
+function stringify(list: Record<string, string | number> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(list ?? {}).map(([k, v]) => [k, String(v)]));
+}

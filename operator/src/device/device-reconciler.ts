@@ -1,0 +1,159 @@
+import {
+  PatchStrategy,
+  setHeaderOptions,
+  type CoreV1Api,
+  type CustomObjectsApi,
+  type KubernetesObjectApi,
+  type V1Deployment,
+  type V1Lease,
+  type V1Node,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { createHash } from 'node:crypto';
+import { DEVICE, GROUP, VERSION, type Device } from '@switchforge/platform/crd';
+import { LABEL_DEVICE, MANAGER, deviceLeaseName, workerDeploymentName } from '@switchforge/platform/device-worker';
+import { isStatus } from '@switchforge/platform/lease';
+import { log } from '@switchforge/platform/log';
+import type { ReconcileResult, Reconciler } from '../machinery/controller.js';
+import { splitKey, type SupervisedInformer } from '@switchforge/platform/kube';
+import { computeDeviceStatus, leaseExpiry, statusChanged, type StatusTransition } from './device-status.js';
+import { desiredDeployment, type WorkerSettings } from './desired-deployment.js';
+import type { NamespaceSetup } from './namespace-setup.js';
+
+export interface DeviceCaches {
+  devices: SupervisedInformer<Device>;
+  deployments: SupervisedInformer<V1Deployment>;
+  leases: SupervisedInformer<V1Lease>;
+  pods: SupervisedInformer<V1Pod>;
+  nodes: SupervisedInformer<V1Node>;
+  /** Leases in kube-node-lease: a node's kubelet (kwok here) renews one every few seconds. */
+  nodeLeases: SupervisedInformer<V1Lease>;
+}
+
+export interface DeviceClients {
+  objects: KubernetesObjectApi;
+  customObjects: CustomObjectsApi;
+  core: CoreV1Api;
+}
+
+const SPEC_HASH = 'switchforge.io/spec-hash';
+
+/**
+ * Converges one Device: its worker Deployment (server-side applied, owned by the Device), its
+ * status from the worker's Lease, and eviction of a worker stranded on a lost node.
+ */
+export class DeviceReconciler implements Reconciler {
+  constructor(
+    private readonly caches: DeviceCaches,
+    private readonly clients: DeviceClients,
+    private readonly settings: WorkerSettings,
+    private readonly namespaces: NamespaceSetup,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async reconcile(key: string): Promise<ReconcileResult | void> {
+    const { namespace, name } = splitKey(key);
+    const device = this.caches.devices.get(name, namespace);
+    // Gone: the garbage collector removes the Deployment and Lease through their owner references.
+    if (!device || device.metadata.deletionTimestamp) return;
+
+    await this.namespaces.ensure(namespace);
+    const deployment = await this.applyDeployment(device);
+    const lease = this.caches.leases.get(deviceLeaseName(name), namespace);
+    const holderPod = lease?.spec?.holderIdentity
+      ? this.caches.pods.get(lease.spec.holderIdentity, namespace)
+      : undefined;
+
+    const now = this.now();
+    const expiry = leaseExpiry(lease);
+    if (expiry && expiry <= now && holderPod) await this.evictIfNodeLost(holderPod);
+
+    const { status, transitions } = computeDeviceStatus(device, { deployment, lease, holderPod }, now);
+    if (statusChanged(device.status, status, now)) {
+      await this.clients.customObjects.patchNamespacedCustomObjectStatus(
+        { group: GROUP, version: VERSION, plural: DEVICE.plural, namespace, name, body: { status } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      for (const t of transitions) await this.recordEvent(device, t);
+    }
+    // No watch event fires when a lease lapses: look again just after it would expire.
+    if (expiry && expiry > now) return { requeueAfterMs: expiry.getTime() - now.getTime() + 500 };
+    return { requeueAfterMs: 30_000 };
+  }
+
+  private async applyDeployment(device: Device): Promise<V1Deployment> {
+    const desired = desiredDeployment(device, this.settings);
+    const hash = createHash('sha256').update(JSON.stringify(desired)).digest('hex').slice(0, 16);
+    desired.metadata!.annotations = { ...desired.metadata!.annotations, [SPEC_HASH]: hash };
+    const cached = this.caches.deployments.get(workerDeploymentName(device.metadata.name!), device.metadata.namespace);
+    // Level-triggered but frugal: re-apply only when what we want differs from what we last applied.
+    if (cached?.metadata?.annotations?.[SPEC_HASH] === hash) return cached;
+    const applied = await this.clients.objects.patch(
+      desired,
+      undefined,
+      undefined,
+      MANAGER,
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+    log.info('applied worker deployment', { device: `${device.metadata.namespace}/${device.metadata.name}` });
+    return applied;
+  }
+
+  /** A worker whose lease lapsed on a NotReady node is deleted so its Deployment replaces it elsewhere. */
+  private async evictIfNodeLost(pod: V1Pod): Promise<void> {
+    const nodeName = pod.spec?.nodeName;
+    if (!nodeName || pod.metadata?.deletionTimestamp) return;
+    const node = this.caches.nodes.get(nodeName);
+    const ready = node?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+    const nodeLeaseExpiry = leaseExpiry(this.caches.nodeLeases.get(nodeName, 'kube-node-lease'));
+    const heartbeatStale = !nodeLeaseExpiry || nodeLeaseExpiry <= this.now();
+    if (node && ready === 'True' && !heartbeatStale) return;
+    log.warn('evicting worker on lost node', { pod: pod.metadata?.name, node: nodeName });
+    try {
+      await this.clients.core.deleteNamespacedPod({
+        name: pod.metadata!.name!,
+        namespace: pod.metadata!.namespace!,
+        gracePeriodSeconds: 0,
+      });
+    } catch (e) {
+      if (!isStatus(e, 404)) throw e;
+    }
+  }
+
+  private async recordEvent(device: Device, t: StatusTransition): Promise<void> {
+    const now = this.now();
+    const namespace = device.metadata.namespace!;
+    try {
+      await this.clients.core.createNamespacedEvent({
+        namespace,
+        body: {
+          metadata: { generateName: `${device.metadata.name}.`, namespace },
+          involvedObject: {
+            apiVersion: device.apiVersion,
+            kind: DEVICE.kind,
+            name: device.metadata.name!,
+            namespace,
+            uid: device.metadata.uid!,
+          },
+          type: t.warning ? 'Warning' : 'Normal',
+          reason: t.reason,
+          message: `${t.type}: ${t.message}`.slice(0, 1024),
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+          source: { component: MANAGER },
+          reportingComponent: MANAGER,
+        },
+      });
+    } catch (e) {
+      // An event is a courtesy; failing to record one must not fail the reconcile.
+      log.warn('could not record event', { device: device.metadata.name, error: String(e) });
+    }
+  }
+}
+
+export function deviceKeyForLabels(namespace: string | undefined, labels: Record<string, string> | undefined): string | undefined {
+  const device = labels?.[LABEL_DEVICE];
+  return device && namespace ? `${namespace}/${device}` : undefined;
+}

@@ -1,0 +1,149 @@
+import {
+  AppsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  type KubernetesListObject,
+  type KubernetesObject,
+  type V1Deployment,
+  type V1Lease,
+  type V1Node,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { DEVICE, GROUP, VERSION, type Device } from '@switchforge/platform/crd';
+import { LABEL_COMPONENT, LABEL_DEVICE, LABEL_MANAGED_BY, MANAGER } from '@switchforge/platform/device-worker';
+import { LeaseLock, runWithLeaderElection } from '@switchforge/platform/lease';
+import { log } from '@switchforge/platform/log';
+import type { OperatorConfig } from './config.js';
+import { startHealthServer } from './health-server.js';
+import { Controller } from './machinery/controller.js';
+import { keyOf, SupervisedInformer } from '@switchforge/platform/kube';
+import { DeviceReconciler, deviceKeyForLabels } from './device/device-reconciler.js';
+import { NamespaceSetup } from './device/namespace-setup.js';
+
+export function loadKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  return kc;
+}
+
+/**
+ * The operator process: health endpoints at once, then — while it holds the leader Lease — the
+ * informers and controllers. Resolves when `signal` aborts (graceful) or leadership is lost.
+ */
+export async function runOperator(config: OperatorConfig, kc: KubeConfig, signal: AbortSignal): Promise<'lost' | 'stopped'> {
+  let synced = false;
+  const health = await startHealthServer(config.SWITCHFORGE_HEALTH_PORT, () => !signal.aborted);
+  const lock = new LeaseLock(kc.makeApiClient(CoordinationV1Api), {
+    namespace: config.SWITCHFORGE_OPERATOR_NAMESPACE,
+    name: 'switchforge-operator',
+    identity: config.POD_NAME,
+    durationSeconds: config.SWITCHFORGE_LEADER_LEASE_SECONDS,
+  });
+  try {
+    return await runWithLeaderElection(
+      {
+        lock,
+        retryPeriodMs: 2000,
+        renewDeadlineMs: (config.SWITCHFORGE_LEADER_LEASE_SECONDS * 1000 * 2) / 3,
+        onError: (e) => log.warn('leader election', { error: String(e) }),
+      },
+      signal,
+      async (leading) => {
+        log.info('leading', { identity: config.POD_NAME });
+        const stop = await startControllers(config, kc);
+        synced = true;
+        await new Promise<void>((res) => leading.addEventListener('abort', () => res(), { once: true }));
+        synced = false;
+        await stop();
+      },
+    );
+  } finally {
+    void synced;
+    await new Promise((res) => health.close(res));
+  }
+}
+
+function list<T extends KubernetesObject>(p: Promise<unknown>): Promise<KubernetesListObject<T>> {
+  return p as Promise<KubernetesListObject<T>>;
+}
+
+async function startControllers(config: OperatorConfig, kc: KubeConfig): Promise<() => Promise<void>> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
+  const coordination = kc.makeApiClient(CoordinationV1Api);
+  const customObjects = kc.makeApiClient(CustomObjectsApi);
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const workerSelector = `${LABEL_MANAGED_BY}=${MANAGER},${LABEL_COMPONENT}=device-worker`;
+
+  const caches = {
+    devices: new SupervisedInformer<Device>(kc, {
+      name: 'devices',
+      path: `/apis/${GROUP}/${VERSION}/${DEVICE.plural}`,
+      list: () => list<Device>(customObjects.listClusterCustomObject({ group: GROUP, version: VERSION, plural: DEVICE.plural })),
+    }),
+    deployments: new SupervisedInformer<V1Deployment>(kc, {
+      name: 'deployments',
+      path: '/apis/apps/v1/deployments',
+      labelSelector: workerSelector,
+      list: () => apps.listDeploymentForAllNamespaces({ labelSelector: workerSelector }),
+    }),
+    pods: new SupervisedInformer<V1Pod>(kc, {
+      name: 'pods',
+      path: '/api/v1/pods',
+      labelSelector: workerSelector,
+      list: () => core.listPodForAllNamespaces({ labelSelector: workerSelector }),
+    }),
+    leases: new SupervisedInformer<V1Lease>(kc, {
+      name: 'device-leases',
+      path: '/apis/coordination.k8s.io/v1/leases',
+      labelSelector: LABEL_DEVICE,
+      list: () => coordination.listLeaseForAllNamespaces({ labelSelector: LABEL_DEVICE }),
+    }),
+    nodes: new SupervisedInformer<V1Node>(kc, {
+      name: 'nodes',
+      path: '/api/v1/nodes',
+      list: () => core.listNode(),
+    }),
+    nodeLeases: new SupervisedInformer<V1Lease>(kc, {
+      name: 'node-leases',
+      path: '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases',
+      list: () => coordination.listNamespacedLease({ namespace: 'kube-node-lease' }),
+    }),
+  };
+
+  const reconciler = new DeviceReconciler(
+    caches,
+    { objects, customObjects, core },
+    {
+      image: config.SWITCHFORGE_WORKER_IMAGE,
+      command: config.SWITCHFORGE_WORKER_COMMAND,
+      workingDir: config.SWITCHFORGE_WORKER_WORKDIR,
+      imagePullPolicy: config.SWITCHFORGE_WORKER_PULL_POLICY,
+      defaultResources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '512Mi' } },
+      leaseDurationSeconds: config.SWITCHFORGE_WORKER_LEASE_SECONDS,
+      ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+    },
+    new NamespaceSetup(objects, config.SWITCHFORGE_WORKER_DATABASE_URL),
+  );
+  const controller = new Controller('device', reconciler, config.SWITCHFORGE_RECONCILE_WORKERS);
+
+  caches.devices.on((d) => controller.enqueue(keyOf(d)));
+  for (const cache of [caches.deployments, caches.pods, caches.leases]) {
+    cache.on((o: KubernetesObject) => {
+      const key = deviceKeyForLabels(o.metadata?.namespace, o.metadata?.labels);
+      if (key) controller.enqueue(key);
+    });
+  }
+  // Caches first, then reconcile: a reconcile must never see a half-listed world.
+  await Promise.all(Object.values(caches).map((c) => c.start()));
+  controller.start();
+  log.info('controllers started', { devices: caches.devices.list().length });
+
+  return async () => {
+    await controller.stop();
+    await Promise.all(Object.values(caches).map((c) => c.stop()));
+  };
+}

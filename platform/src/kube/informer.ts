@@ -1,0 +1,112 @@
+import {
+  makeInformer,
+  type Informer,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  type ObjectCache,
+} from '@kubernetes/client-node';
+import { metrics } from '@opentelemetry/api';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { log } from '@switchforge/platform/log';
+
+const meter = metrics.getMeter('switchforge-kube');
+const watchRestarts = meter.createCounter('switchforge.kube.watch.restarts', {
+  description: 'Informer watches restarted after an error (410 Gone re-lists instead)',
+});
+
+export interface InformerSpec<T extends KubernetesObject> {
+  /** A name for logs and metrics, e.g. `devices`. */
+  name: string;
+  /** The watch path, e.g. `/apis/switchforge.io/v1alpha1/devices`. */
+  path: string;
+  list: () => Promise<KubernetesListObject<T>>;
+  labelSelector?: string;
+}
+
+export type EventHandler<T> = (obj: T, kind: 'add' | 'update' | 'delete') => void;
+
+/**
+ * A client-node informer kept alive: its watch stops on any error other than 410 (which it
+ * handles by re-listing), so this restarts it with capped backoff and reports when it has synced.
+ */
+export class SupervisedInformer<T extends KubernetesObject> {
+  private readonly informer: Informer<T> & ObjectCache<T>;
+  private stopped = false;
+  private synced = false;
+  private failures = 0;
+  private lastError: unknown;
+
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly spec: InformerSpec<T>,
+  ) {
+    this.informer = makeInformer(kubeConfig, spec.path, spec.list, spec.labelSelector);
+    this.informer.on('error', (err: unknown) => {
+      this.lastError = err;
+      if (!this.stopped) void this.restart();
+    });
+    this.informer.on('connect', () => {
+      this.failures = 0;
+    });
+  }
+
+  on(handler: EventHandler<T>): void {
+    this.informer.on('add', (o) => handler(o, 'add'));
+    this.informer.on('update', (o) => handler(o, 'update'));
+    this.informer.on('delete', (o) => handler(o, 'delete'));
+  }
+
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /** Starts watching and resolves once the first list has landed in the cache. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    for (;;) {
+      this.lastError = undefined;
+      await this.informer.start();
+      if (this.lastError === undefined) break;
+      if (this.stopped) return;
+      await this.backoff();
+    }
+    this.synced = true;
+  }
+
+  private async restart(): Promise<void> {
+    watchRestarts.add(1, { informer: this.spec.name });
+    log.warn(`watch ${this.spec.name} failed, restarting`, { error: String(this.lastError) });
+    await this.backoff();
+    if (this.stopped) return;
+    this.lastError = undefined;
+    await this.informer.start();
+  }
+
+  private async backoff(): Promise<void> {
+    const delay = Math.min(30_000, 250 * 2 ** this.failures++) * (0.8 + Math.random() * 0.4);
+    await sleep(delay);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.informer.stop();
+  }
+
+  list(namespace?: string): readonly T[] {
+    return this.informer.list(namespace);
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    return this.informer.get(name, namespace);
+  }
+}
+
+export function keyOf(obj: KubernetesObject): string {
+  return `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
+}
+
+export function splitKey(key: string): { namespace: string; name: string } {
+  const i = key.indexOf('/');
+  return { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}
