@@ -1,0 +1,246 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, closeSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CoreV1Api, type KubeConfig, type V1Container, type V1Pod } from '@kubernetes/client-node';
+import { SupervisedInformer } from '@switchforge/platform/kube';
+import { resolveEnv } from './pod-env.js';
+
+export interface PodRunnerOptions {
+  kubeConfig: KubeConfig;
+  /** The apiserver address and CA that a pod's own kubeconfig should use. */
+  server: string;
+  caFile: string;
+  /** Only pods matching this label selector are run (others are simulated by kwok alone). */
+  labelSelector: string;
+  /** Container paths that map to host paths, e.g. `/app` → the repository. */
+  pathMap: Record<string, string>;
+  stateDir: string;
+  /** Variables of this process passed through to containers (PATH and friends). */
+  passEnv?: string[];
+}
+
+interface RunningContainer {
+  pod: V1Pod;
+  container: V1Container;
+  child?: ChildProcess;
+  restarts: number;
+  stopping: boolean;
+  exited?: Promise<void>;
+}
+
+/**
+ * Plays the kubelet for kwok nodes: every pod of ours that the scheduler bound to a node is run
+ * as a local process with the container's command, args, env (Downward API and Secrets
+ * resolved) and Secret volumes written under a per-pod root (SWITCHFORGE_MOUNT_ROOT), with a
+ * kubeconfig holding a bound service-account token. Exited containers restart (restartPolicy
+ * Always, with a short backoff); a deleted pod's processes get SIGTERM then SIGKILL.
+ */
+export class PodRunner {
+  private readonly informer: SupervisedInformer<V1Pod>;
+  private readonly core: CoreV1Api;
+  private readonly running = new Map<string, RunningContainer>();
+  private readonly lostNodes = new Set<string>();
+  private stopped = false;
+
+  constructor(private readonly options: PodRunnerOptions) {
+    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.informer = new SupervisedInformer<V1Pod>(options.kubeConfig, {
+      name: 'pod-runner',
+      path: '/api/v1/pods',
+      labelSelector: options.labelSelector,
+      list: () => this.core.listPodForAllNamespaces({ labelSelector: options.labelSelector }),
+    });
+    this.informer.on((pod, kind) => void this.sync(pod, kind));
+  }
+
+  async start(): Promise<void> {
+    mkdirSync(join(this.options.stateDir, 'logs'), { recursive: true });
+    await this.informer.start();
+  }
+
+  /** Pods (namespace/name) with a live process. */
+  get pods(): string[] {
+    return [...new Set([...this.running.values()].filter((r) => r.child).map((r) => podKey(r.pod)))];
+  }
+
+  logFile(namespace: string, pod: string, container: string): string {
+    return join(this.options.stateDir, 'logs', `${namespace}_${pod}_${container}.log`);
+  }
+
+  /** Kills a pod's processes with SIGKILL, as a crash would; they restart like containers do. */
+  crash(namespace: string, pod: string): number {
+    let killed = 0;
+    for (const r of this.running.values()) {
+      if (r.pod.metadata?.namespace === namespace && r.pod.metadata?.name === pod && r.child?.pid) {
+        r.child.kill('SIGKILL');
+        killed++;
+      }
+    }
+    return killed;
+  }
+
+  /** Simulates losing a node: its processes die and nothing runs on it any more. */
+  loseNode(node: string): void {
+    this.lostNodes.add(node);
+    for (const r of this.running.values()) {
+      if (r.pod.spec?.nodeName === node) {
+        r.stopping = true;
+        r.child?.kill('SIGKILL');
+      }
+    }
+  }
+
+  private async sync(pod: V1Pod, kind: 'add' | 'update' | 'delete'): Promise<void> {
+    const node = pod.spec?.nodeName;
+    const gone = kind === 'delete' || !!pod.metadata?.deletionTimestamp;
+    for (const container of pod.spec?.containers ?? []) {
+      const key = `${podKey(pod)}/${container.name}`;
+      const existing = this.running.get(key);
+      if (gone || this.stopped) {
+        if (existing) await this.stopContainer(key, existing, pod.spec?.terminationGracePeriodSeconds ?? 30);
+        continue;
+      }
+      if (!node || this.lostNodes.has(node) || existing) continue;
+      const entry: RunningContainer = { pod, container, restarts: 0, stopping: false };
+      this.running.set(key, entry);
+      void this.supervise(key, entry);
+    }
+  }
+
+  private async supervise(key: string, entry: RunningContainer): Promise<void> {
+    while (!entry.stopping && !this.stopped) {
+      try {
+        const child = await this.launch(entry);
+        entry.child = child;
+        entry.exited = new Promise((res) => child.once('exit', () => res()));
+        await entry.exited;
+        entry.child = undefined;
+      } catch (e) {
+        writeFileSync(this.logFile(entry.pod.metadata!.namespace!, entry.pod.metadata!.name!, entry.container.name), `pod-runner: ${String(e)}\n`, { flag: 'a' });
+      }
+      if (entry.stopping || this.stopped) break;
+      entry.restarts++;
+      // kubelet's CrashLoopBackOff, compressed: restart at once, then back off up to 10 s.
+      await sleep(Math.min(10_000, entry.restarts <= 1 ? 200 : 500 * 2 ** (entry.restarts - 2)));
+    }
+    this.running.delete(key);
+  }
+
+  private async launch(entry: RunningContainer): Promise<ChildProcess> {
+    const { pod, container } = entry;
+    const namespace = pod.metadata!.namespace!;
+    const name = pod.metadata!.name!;
+    const root = join(this.options.stateDir, 'pods', namespace, name);
+    rmSync(root, { recursive: true, force: true });
+    mkdirSync(root, { recursive: true });
+    const secretCache = new Map<string, Record<string, string>>();
+    const secret = async (secretName: string): Promise<Record<string, string> | undefined> => {
+      if (!secretCache.has(secretName)) {
+        try {
+          const s = await this.core.readNamespacedSecret({ name: secretName, namespace });
+          secretCache.set(secretName, Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])));
+        } catch {
+          return undefined;
+        }
+      }
+      return secretCache.get(secretName);
+    };
+    const env = await resolveEnv(pod, container, async (n, k) => (await secret(n))?.[k]);
+    for (const mount of container.volumeMounts ?? []) {
+      const volume = pod.spec?.volumes?.find((v) => v.name === mount.name);
+      if (!volume?.secret?.secretName) continue;
+      const data = await secret(volume.secret.secretName);
+      if (!data && !volume.secret.optional) throw new Error(`secret ${volume.secret.secretName} for volume ${mount.name} not found`);
+      const dir = join(root, mount.mountPath);
+      mkdirSync(dir, { recursive: true });
+      for (const [file, content] of Object.entries(data ?? {})) writeFileSync(join(dir, file), content, { mode: 0o600 });
+    }
+    const kubeconfig = await this.podKubeconfig(pod, root);
+    const cwd = this.mapPath(container.workingDir ?? '/');
+    const command = [...(container.command ?? []), ...(container.args ?? [])].map((a) => a.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, v: string) => env[v] ?? m));
+    if (command.length === 0) throw new Error(`container ${container.name} has no command`);
+    const passed = Object.fromEntries(
+      (this.options.passEnv ?? ['PATH', 'HOME', 'SWITCHFORGE_CACHE', 'LANG']).flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])),
+    );
+    const log = openSync(this.logFile(namespace, name, container.name), 'a');
+    try {
+      return spawn(command[0]!, command.slice(1), {
+        cwd,
+        env: { ...passed, ...env, KUBECONFIG: kubeconfig, SWITCHFORGE_MOUNT_ROOT: root },
+        stdio: ['ignore', log, log],
+        detached: true,
+      });
+    } finally {
+      closeSync(log);
+    }
+  }
+
+  /** A kubeconfig with a token bound to the pod, so the process has its service account's rights only. */
+  private async podKubeconfig(pod: V1Pod, root: string): Promise<string> {
+    const sa = pod.spec?.serviceAccountName ?? 'default';
+    const request = await this.core.createNamespacedServiceAccountToken({
+      name: sa,
+      namespace: pod.metadata!.namespace!,
+      body: {
+        spec: {
+          audiences: [],
+          expirationSeconds: 24 * 3600,
+          boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata!.name!, uid: pod.metadata!.uid! },
+        },
+      },
+    });
+    const token = request.status?.token ?? '';
+    const file = join(root, 'kubeconfig');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'local', cluster: { server: this.options.server, 'certificate-authority-data': readFileSync(this.options.caFile).toString('base64') } }],
+        users: [{ name: sa, user: { token } }],
+        contexts: [{ name: 'pod', context: { cluster: 'local', user: sa, namespace: pod.metadata!.namespace! } }],
+        'current-context': 'pod',
+      }),
+      { mode: 0o600 },
+    );
+    return file;
+  }
+
+  private mapPath(path: string): string {
+    for (const [from, to] of Object.entries(this.options.pathMap)) {
+      if (path === from || path.startsWith(`${from}/`)) return to + path.slice(from.length);
+    }
+    return path;
+  }
+
+  private async stopContainer(key: string, entry: RunningContainer, graceSeconds: number): Promise<void> {
+    entry.stopping = true;
+    const child = entry.child;
+    if (!child?.pid) return;
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+    const exited = await Promise.race([entry.exited?.then(() => true), sleep(graceSeconds * 1000).then(() => false)]);
+    if (!exited) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    this.running.delete(key);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.informer.stop();
+    await Promise.all([...this.running.entries()].map(([k, r]) => this.stopContainer(k, r, 5)));
+  }
+}
+
+function podKey(pod: V1Pod): string {
+  return `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+}

@@ -1,0 +1,170 @@
+/**
+ * The Device custom resource (switchforge.io/v1alpha1): one switch whose telemetry a worker pod
+ * collects. Field names are those of crds/device.yaml; schema-sync.test.ts holds the two together.
+ */
+import type { V1ObjectMeta } from '@kubernetes/client-node';
+import type { Condition } from './conditions.js';
+
+export type DeviceProtocol = 'gnmi' | 'netconf';
+export type GnmiEncoding = 'json' | 'json_ietf' | 'proto' | 'ascii';
+/** gNMI SubscriptionList mode. */
+export type SubscriptionListMode = 'stream' | 'poll' | 'once';
+/** gNMI per-path stream mode. */
+export type StreamMode = 'sample' | 'on-change' | 'target-defined';
+export type HostKeyVerification = 'Strict' | 'Disabled';
+/** A Go-style duration as the schema accepts it: "10s", "1m30s", "250ms". See duration.ts. */
+export type DurationString = string;
+
+/** A Secret in the Device's namespace. */
+export interface SecretReference {
+  name: string;
+}
+
+export interface DeviceCredentials {
+  /** Keys `username` and `password`, or `username` and `ssh-privatekey`. */
+  secretRef: SecretReference;
+}
+
+export interface DeviceTls {
+  /** Plaintext gRPC. Defaults to false: TLS is on unless this is set. */
+  insecure?: boolean;
+  /** TLS without verifying the switch's certificate. Defaults to false. */
+  skipVerify?: boolean;
+  /** Secret with key `ca.crt`. Without it the system roots are trusted. */
+  caSecretRef?: SecretReference;
+  /** kubernetes.io/tls Secret for mutual TLS. */
+  clientCertSecretRef?: SecretReference;
+  serverName?: string;
+}
+
+export interface DeviceSsh {
+  /** Secret with key `known_hosts` (or `ssh-hostkey`). Required for netconf unless verification is Disabled. */
+  hostKeySecretRef?: SecretReference;
+  /** Defaults to Strict. */
+  hostKeyVerification?: HostKeyVerification;
+}
+
+export type NetconfFilterType = 'subtree' | 'xpath';
+
+export interface NetconfFilter {
+  type: NetconfFilterType;
+  /** Subtree XML (starts with '<') or an absolute XPath (starts with '/'). */
+  value: string;
+}
+
+/**
+ * One thing to collect. gNMI: `path` (+ origin, mode, sampleInterval, ...). NETCONF: `filter` and
+ * `interval`. The schema rejects mixtures.
+ */
+export interface DeviceSubscription {
+  name?: string;
+  origin?: string;
+  path?: string;
+  /** Defaults to target-defined (applied by the worker, not the schema). */
+  mode?: StreamMode;
+  sampleInterval?: DurationString;
+  suppressRedundant?: boolean;
+  heartbeatInterval?: DurationString;
+  filter?: NetconfFilter;
+  interval?: DurationString;
+}
+
+/** Kubernetes quantities, e.g. { cpu: '50m', memory: '64Mi' }. */
+export type ResourceList = Record<string, string | number>;
+
+export interface DeviceResources {
+  limits?: ResourceList;
+  requests?: ResourceList;
+}
+
+export interface DeviceBackup {
+  /** Defaults to true. */
+  enabled?: boolean;
+  /** Cron, UTC. Defaults to "0 3 * * *". */
+  schedule?: string;
+}
+
+export interface DeviceSpec {
+  address: string;
+  /** When unset, DEFAULT_PORTS[protocol]. */
+  port?: number;
+  /** Defaults to gnmi. */
+  protocol: DeviceProtocol;
+  credentials: DeviceCredentials;
+  /** gNMI only. */
+  tls?: DeviceTls;
+  /** NETCONF only. */
+  ssh?: DeviceSsh;
+  /** gNMI only; when unset, DEFAULT_ENCODING. */
+  encoding?: GnmiEncoding;
+  /** gNMI only; when unset, stream. */
+  subscriptionMode?: SubscriptionListMode;
+  /** Required with subscriptionMode poll, forbidden otherwise. */
+  pollInterval?: DurationString;
+  subscriptions?: DeviceSubscription[];
+  /** Extra labels attached to every sample. */
+  labels?: Record<string, string>;
+  /** Of the worker pod's container. */
+  resources?: DeviceResources;
+  backup?: DeviceBackup;
+}
+
+export const DEVICE_PHASES = ['Pending', 'Connecting', 'Connected', 'Degraded', 'Failed'] as const;
+export type DevicePhase = (typeof DEVICE_PHASES)[number];
+
+export const DeviceConditionType = {
+  Ready: 'Ready',
+  Connected: 'Connected',
+  Degraded: 'Degraded',
+} as const;
+export type DeviceConditionType = (typeof DeviceConditionType)[keyof typeof DeviceConditionType];
+
+/** Reasons the Device controller and worker give on conditions (CamelCase). */
+export const DeviceConditionReason = {
+  Connected: 'Connected',
+  Unreachable: 'Unreachable',
+  AuthFailed: 'AuthFailed',
+  TLSError: 'TLSError',
+  HostKeyMismatch: 'HostKeyMismatch',
+  SubscriptionRejected: 'SubscriptionRejected',
+  SecretNotFound: 'SecretNotFound',
+  WorkerPending: 'WorkerPending',
+  Backoff: 'Backoff',
+} as const;
+export type DeviceConditionReason = (typeof DeviceConditionReason)[keyof typeof DeviceConditionReason];
+
+export interface DeviceBackupStatus {
+  /** RFC 3339. */
+  time?: string;
+  /** SHA-256 of the stored configuration, hex. */
+  hash?: string;
+}
+
+export interface DeviceStatus {
+  observedGeneration?: number;
+  phase?: DevicePhase;
+  conditions?: Condition[];
+  workerPod?: string;
+  /** RFC 3339. */
+  lastSampleTime?: string;
+  updatesPerSecond?: number;
+  lastBackup?: DeviceBackupStatus;
+}
+
+export interface Device {
+  apiVersion: 'switchforge.io/v1alpha1';
+  kind: 'Device';
+  metadata: V1ObjectMeta;
+  spec: DeviceSpec;
+  status?: DeviceStatus;
+}
+
+/** Defaults the schema cannot express because they depend on the protocol. */
+export const DEFAULT_PORTS: Readonly<Record<DeviceProtocol, number>> = { gnmi: 57400, netconf: 830 };
+export const DEFAULT_ENCODING: GnmiEncoding = 'json_ietf';
+export const DEFAULT_SUBSCRIPTION_MODE: SubscriptionListMode = 'stream';
+export const DEFAULT_STREAM_MODE: StreamMode = 'target-defined';
+
+export function devicePort(spec: Pick<DeviceSpec, 'port' | 'protocol'>): number {
+  return spec.port ?? DEFAULT_PORTS[spec.protocol];
+}

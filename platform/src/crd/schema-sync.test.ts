@@ -1,0 +1,207 @@
+/**
+ * Holds the TypeScript types and the CRD schemas to the same field names. Each fixture below is
+ * typed DeepRequired<...>, so the compiler makes it name every field of the type and nothing
+ * else; the test then compares its field paths with the schema's, both ways.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import type { AudioJobSpec, AudioJobStatus } from './audiojob.js';
+import type { DeviceSpec, DeviceStatus } from './device.js';
+import { AUDIO_JOB, DEVICE, GROUP, VERSION } from './index.js';
+
+type DeepRequired<T> = T extends (infer U)[]
+  ? DeepRequired<U>[]
+  : T extends object
+    ? { [K in keyof T]-?: DeepRequired<T[K]> }
+    : T;
+
+interface Schema {
+  type?: string;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  additionalProperties?: Schema | boolean;
+}
+
+interface Crd {
+  spec: {
+    group: string;
+    names: { kind: string; plural: string; singular: string };
+    versions: { name: string; schema: { openAPIV3Schema: Schema } }[];
+  };
+}
+
+function loadCrd(file: string): { crd: Crd; schema: Schema } {
+  const crd = parse(readFileSync(new URL(`../../../crds/${file}`, import.meta.url), 'utf8')) as Crd;
+  const version = crd.spec.versions.find((v) => v.name === VERSION);
+  assert.ok(version, `${file} serves ${VERSION}`);
+  return { crd, schema: version.schema.openAPIV3Schema };
+}
+
+/** Field paths a schema declares; maps (additionalProperties) are leaves, array items are `[]`. */
+function schemaPaths(schema: Schema, prefix: string, out: Set<string> = new Set()): Set<string> {
+  if (schema.items) return schemaPaths(schema.items, `${prefix}[]`, out);
+  for (const [key, child] of Object.entries(schema.properties ?? {})) {
+    const path = `${prefix}.${key}`;
+    out.add(path);
+    schemaPaths(child, path, out);
+  }
+  return out;
+}
+
+/** Field paths a value holds, descending only where the schema declares properties. */
+function valuePaths(
+  value: unknown,
+  schema: Schema | undefined,
+  prefix: string,
+  out: Set<string> = new Set(),
+): Set<string> {
+  if (Array.isArray(value)) {
+    for (const item of value) valuePaths(item, schema?.items, `${prefix}[]`, out);
+  } else if (value !== null && typeof value === 'object' && !schema?.additionalProperties) {
+    for (const [key, child] of Object.entries(value)) {
+      const path = `${prefix}.${key}`;
+      out.add(path);
+      valuePaths(child, schema?.properties?.[key], path, out);
+    }
+  }
+  return out;
+}
+
+function assertSameFields(value: unknown, schema: Schema | undefined, prefix: string): void {
+  assert.ok(schema, `schema declares ${prefix}`);
+  const declared = schemaPaths(schema, prefix);
+  const typed = valuePaths(value, schema, prefix);
+  assert.deepEqual(
+    [...typed].filter((p) => !declared.has(p)),
+    [],
+    'fields in the TypeScript type that the schema lacks',
+  );
+  assert.deepEqual(
+    [...declared].filter((p) => !typed.has(p)),
+    [],
+    'fields in the schema that the TypeScript type lacks',
+  );
+}
+
+const condition = {
+  type: 'Ready',
+  status: 'True',
+  reason: 'Connected',
+  message: '',
+  lastTransitionTime: '2025-01-01T00:00:00Z',
+  observedGeneration: 1,
+} as const;
+
+const ref = { name: 'x' };
+const duration = '10s';
+
+const deviceSpec: DeepRequired<DeviceSpec> = {
+  address: 'leaf1',
+  port: 57400,
+  protocol: 'gnmi',
+  credentials: { secretRef: ref },
+  tls: {
+    insecure: false,
+    skipVerify: false,
+    caSecretRef: ref,
+    clientCertSecretRef: ref,
+    serverName: 'leaf1',
+  },
+  ssh: { hostKeySecretRef: ref, hostKeyVerification: 'Strict' },
+  encoding: 'json_ietf',
+  subscriptionMode: 'poll',
+  pollInterval: duration,
+  subscriptions: [
+    {
+      name: 'a',
+      origin: 'openconfig',
+      path: '/system',
+      mode: 'sample',
+      sampleInterval: duration,
+      suppressRedundant: true,
+      heartbeatInterval: duration,
+      filter: { type: 'xpath', value: '/system' },
+      interval: duration,
+    },
+  ],
+  labels: { site: 'ams1' },
+  resources: { limits: { cpu: '1' }, requests: { memory: '64Mi' } },
+  backup: { enabled: true, schedule: '@daily' },
+};
+
+const deviceStatus: DeepRequired<DeviceStatus> = {
+  observedGeneration: 1,
+  phase: 'Connected',
+  conditions: [condition],
+  workerPod: 'leaf1-worker-0',
+  lastSampleTime: '2025-01-01T00:00:00Z',
+  updatesPerSecond: 12.5,
+  lastBackup: { time: '2025-01-01T00:00:00Z', hash: 'ab' },
+};
+
+const audioJobSpec: DeepRequired<AudioJobSpec> = {
+  source: { url: 'https://a/b.wav', spotifyTrackId: '4uLU6hMCjMI75M1A2tKUQC', storagePath: 'a.wav' },
+  stages: {
+    separate: {
+      model: 'htdemucs',
+      stems: 'two-stem',
+      twoStem: 'vocals',
+      shifts: 1,
+      overlap: 0.25,
+      segment: 7,
+      device: 'auto',
+    },
+    analyze: { features: ['tempo'] },
+  },
+  output: { prefix: 'jobs/a' },
+  priority: 0,
+  timeouts: { download: duration, separate: duration, analyze: duration },
+  cancel: false,
+};
+
+const audioJobStatus: DeepRequired<AudioJobStatus> = {
+  observedGeneration: 1,
+  phase: 'Succeeded',
+  stage: 'analyze',
+  progress: 100,
+  workflowId: 'audiojob-ns-a',
+  startTime: '2025-01-01T00:00:00Z',
+  completionTime: '2025-01-01T00:01:00Z',
+  results: {
+    bpm: 120,
+    key: 'A minor',
+    loudness: -14,
+    durationSeconds: 180,
+    stems: [{ name: 'vocals', path: 'x' }],
+  },
+  conditions: [condition],
+};
+
+describe('the TypeScript types and the CRD schemas', () => {
+  const device = loadCrd('device.yaml');
+  const audioJob = loadCrd('audiojob.yaml');
+
+  it('agree on the group, kinds and plural names', () => {
+    for (const [{ crd }, names] of [
+      [device, DEVICE],
+      [audioJob, AUDIO_JOB],
+    ] as const) {
+      assert.equal(crd.spec.group, GROUP);
+      assert.equal(crd.spec.names.kind, names.kind);
+      assert.equal(crd.spec.names.plural, names.plural);
+      assert.equal(crd.spec.names.singular, names.singular);
+    }
+  });
+
+  it('name the same Device spec and status fields', () => {
+    assertSameFields(deviceSpec, device.schema.properties?.spec, 'spec');
+    assertSameFields(deviceStatus, device.schema.properties?.status, 'status');
+  });
+
+  it('name the same AudioJob spec and status fields', () => {
+    assertSameFields(audioJobSpec, audioJob.schema.properties?.spec, 'spec');
+    assertSameFields(audioJobStatus, audioJob.schema.properties?.status, 'status');
+  });
+});
