@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Device } from '@switchforge/platform/crd';
 import type { Collector } from './sample.js';
 
@@ -13,3 +14,8 @@ export interface CollectionUnit {
 }
 
 export type CollectionPlanner = (device: Device) => CollectionUnit[];
+
+/** A unit key from everything that shapes its session; hashed so credentials never show in logs. */
+export function unitKey(...parts: unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+}

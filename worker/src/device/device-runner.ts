@@ -173,7 +173,7 @@ export class DeviceRunner {
         if (signal.aborted) return;
         const reason = e instanceof CollectorError ? e.reason : 'Unreachable';
         running.state = { state: 'failed', reason, message: errorMessage(e) };
-        log.warn('session failed', { device: this.options.device, unit: running.unit.key.slice(0, 80), reason, error: errorMessage(e) });
+        log.warn('session failed', { device: this.options.device, unit: running.unit.key, reason, error: errorMessage(e) });
       }
       failedBefore = true;
       // A session that stayed up for a while earns a fresh backoff.

@@ -1,0 +1,380 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { z } from 'zod';
+import { errorMessage, isSwitchforgeError } from '@switchforge/platform/errors';
+import { AudioInputError, PythonAbortedError, PythonProcessError, toApplicationFailure } from './errors.js';
+import { recordJobDuration, recordStage, recordStageFailure } from './metrics.js';
+import { runPythonModule } from './python-process.js';
+import type { ResultSink } from './result-sink.js';
+import { downloadToFile } from './sources/http.js';
+import type { HttpLimits } from './sources/http.js';
+import type { SpotifyTrack } from './sources/spotify.js';
+import { resolveInStorage, toStorageRelative } from './sources/storage.js';
+import type { TrackAudioResolver } from './sources/track-audio.js';
+import { JobStorage } from './storage.js';
+import type {
+  AnalysisResult,
+  AudioStage,
+  CleanupInput,
+  DownloadInput,
+  DownloadResult,
+  FinishInput,
+  ProgressUpdate,
+  SeparationResult,
+  StageInput,
+} from './types.js';
+import { PROGRESS_SIGNAL } from './workflow-id.js';
+
+export interface ActivityDeps {
+  /** Root of the audio volume; every path the activities touch is confined to it. */
+  readonly storageRoot: string;
+  /** The venv's python. */
+  readonly pythonPath: string;
+  /** `python-workers/`, so `switchforge_audio` imports. */
+  readonly pythonCwd: string;
+  readonly httpLimits: HttpLimits;
+  /** Needed only for `spotifyTrackId` sources. */
+  readonly spotify?: { getTrack(id: string, signal?: AbortSignal): Promise<SpotifyTrack> };
+  readonly trackAudio?: TrackAudioResolver;
+  readonly resultSink: ResultSink;
+  /** SIGTERM → SIGKILL grace for Python children. */
+  readonly killGraceMs?: number;
+  /** How often a running stage heartbeats; cancellation is only seen on a heartbeat. */
+  readonly heartbeatIntervalMs?: number;
+  /** Progress is forwarded (signal + sink) at most this often, plus at every stage end. */
+  readonly progressIntervalMs?: number;
+}
+
+const tracer = trace.getTracer('switchforge-audio-worker');
+
+const SeparatorResult = z.object({
+  type: z.literal('result'),
+  stems: z.record(z.string(), z.string()),
+  model: z.string(),
+  device: z.string(),
+  sample_rate: z.number(),
+});
+
+const AnalyzerResult = z.object({
+  type: z.literal('result'),
+  duration_s: z.number(),
+  tempo: z.object({ bpm: z.number(), confidence: z.number() }).nullish(),
+  key: z.object({ tonic: z.string(), mode: z.string(), label: z.string(), confidence: z.number() }).nullish(),
+  loudness_lufs: z.number().nullish(),
+  energy: z.number().nullish(),
+  spectral: z.object({ centroid_hz: z.number(), rolloff_hz: z.number() }).nullish(),
+  onset_rate: z.number().nullish(),
+});
+
+/** Python is killed a little before Temporal's start-to-close timeout, so the error is ours. */
+const TIMEOUT_MARGIN_MS = 1_000;
+
+export function createActivities(deps: ActivityDeps) {
+  const storage = new JobStorage(deps.storageRoot);
+  const killGraceMs = deps.killGraceMs ?? 2_000;
+
+  async function download({ job }: DownloadInput): Promise<DownloadResult> {
+    return runStage(deps, job.jobUid, 'download', async (report, signal) => {
+      const source = job.source;
+      let track: SpotifyTrack | undefined;
+      let target: { url: string; sha256?: string } | { storagePath: string; sha256?: string };
+      if ('spotifyTrackId' in source) {
+        if (!deps.spotify || !deps.trackAudio) {
+          throw new AudioInputError('InvalidSource', 'Spotify sources are not configured on this worker');
+        }
+        report(0, `looking up Spotify track ${source.spotifyTrackId}`);
+        track = await deps.spotify.getTrack(source.spotifyTrackId, signal);
+        const audio = await deps.trackAudio.resolve(track, signal);
+        target = { ...audio, ...(source.sha256 ? { sha256: source.sha256 } : {}) };
+      } else target = source;
+
+      const trackMeta = track ? { track: withoutPreview(track) } : {};
+      if ('storagePath' in target) {
+        const abs = await resolveInStorage(deps.storageRoot, target.storagePath);
+        const { bytes, sha256 } = await hashStoredFile(abs, deps.httpLimits.maxBytes);
+        if (target.sha256 && target.sha256.toLowerCase() !== sha256) {
+          throw new AudioInputError(
+            'ChecksumMismatch',
+            `sha256 of ${target.storagePath} is ${sha256}, expected ${target.sha256}`,
+          );
+        }
+        report(100, 'input is in storage');
+        return { inputPath: toStorageRelative(deps.storageRoot, abs), bytes, sha256, ...trackMeta };
+      }
+      const dirs = await storage.dirsFor(job);
+      const dest = join(dirs.input, `source${extensionFor(target.url)}`);
+      const fetched = await downloadToFile({
+        url: target.url,
+        destPath: dest,
+        limits: {
+          ...deps.httpLimits,
+          timeoutMs: Math.min(deps.httpLimits.timeoutMs, job.timeouts.downloadMs),
+        },
+        ...(target.sha256 ? { expectedSha256: target.sha256 } : {}),
+        signal,
+        onProgress: (bytes, total) => report(total ? (100 * bytes) / total : 0, `${bytes} bytes`),
+      });
+      return { inputPath: toStorageRelative(deps.storageRoot, dest), ...fetched, ...trackMeta };
+    });
+  }
+
+  async function separate({ job, inputPath }: StageInput): Promise<SeparationResult> {
+    return runStage(deps, job.jobUid, 'separate', async (report, signal) => {
+      const opts = job.separate;
+      if (!opts) throw new AudioInputError('InvalidArgument', 'the job asks for no separation');
+      const input = await resolveInStorage(deps.storageRoot, inputPath);
+      const dirs = await storage.dirsFor(job);
+      const { result } = await runPythonModule({
+        pythonPath: deps.pythonPath,
+        cwd: deps.pythonCwd,
+        module: 'switchforge_audio.separator',
+        args: [
+          '--input',
+          input,
+          '--output-dir',
+          dirs.stems,
+          '--model',
+          opts.model,
+          '--stems',
+          opts.stems,
+          '--shifts',
+          String(opts.shifts),
+          '--segment',
+          String(opts.segment),
+          '--device',
+          opts.device,
+        ],
+        timeoutMs: Math.max(1_000, job.timeouts.separateMs - TIMEOUT_MARGIN_MS),
+        signal,
+        killGraceMs,
+        onProgress: (p) => report(p.percent, p.message),
+      });
+      const r = parseResult(SeparatorResult, result, 'separator');
+      const stems: Record<string, string> = {};
+      for (const [name, path] of Object.entries(r.stems)) stems[name] = stemPath(deps.storageRoot, path);
+      return { stems, model: r.model, device: r.device, sampleRate: r.sample_rate };
+    });
+  }
+
+  async function analyze({ job, inputPath }: StageInput): Promise<AnalysisResult> {
+    return runStage(deps, job.jobUid, 'analyze', async (report, signal) => {
+      const input = await resolveInStorage(deps.storageRoot, inputPath);
+      const features = job.analyze?.features ?? [];
+      const { result } = await runPythonModule({
+        pythonPath: deps.pythonPath,
+        cwd: deps.pythonCwd,
+        module: 'switchforge_audio.analyzer',
+        args: ['--input', input, ...(features.length > 0 ? ['--features', features.join(',')] : [])],
+        timeoutMs: Math.max(1_000, job.timeouts.analyzeMs - TIMEOUT_MARGIN_MS),
+        signal,
+        killGraceMs,
+        onProgress: (p) => report(p.percent, p.message),
+      });
+      const r = parseResult(AnalyzerResult, result, 'analyzer');
+      return {
+        durationS: r.duration_s,
+        ...(r.tempo ? { tempo: r.tempo } : {}),
+        ...(r.key ? { key: r.key } : {}),
+        ...(r.loudness_lufs != null ? { loudnessLufs: r.loudness_lufs } : {}),
+        ...(r.energy != null ? { energy: r.energy } : {}),
+        ...(r.spectral
+          ? { spectral: { centroidHz: r.spectral.centroid_hz, rolloffHz: r.spectral.rolloff_hz } }
+          : {}),
+        ...(r.onset_rate != null ? { onsetRate: r.onset_rate } : {}),
+      };
+    });
+  }
+
+  /** Records the job's outcome in the sink and its duration; idempotent. */
+  async function finish({ job, outcome, startedAtMs }: FinishInput): Promise<void> {
+    if (outcome.outcome === 'Succeeded') await deps.resultSink.recordResult(job.jobUid, outcome.result);
+    else if (outcome.outcome === 'Failed') await deps.resultSink.recordFailure(job.jobUid, outcome.failure);
+    // Only the first attempt's clock is meaningful; retries would re-record a longer duration.
+    if (Context.current().info.attempt === 1)
+      recordJobDuration((Date.now() - startedAtMs) / 1000, outcome.outcome);
+  }
+
+  /** Removes the job's files (the job was cancelled or deleted). */
+  async function cleanup({ job }: CleanupInput): Promise<{ removed: boolean }> {
+    return { removed: await storage.removeJobFiles(job.jobUid) };
+  }
+
+  return { download, separate, analyze, finish, cleanup };
+}
+
+export type AudioActivities = ReturnType<typeof createActivities>;
+
+type Report = (percent: number, message?: string) => void;
+
+/**
+ * The frame every stage runs in: a span, a heartbeat ticker (cancellation only arrives with a
+ * heartbeat), throttled progress to the workflow and the sink, metrics, and the error edge.
+ */
+async function runStage<T>(
+  deps: ActivityDeps,
+  jobUid: string,
+  stage: AudioStage,
+  body: (report: Report, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const ctx = Context.current();
+  const started = performance.now();
+  const progress = new ProgressForwarder(ctx, deps, jobUid, stage);
+  const ticker = setInterval(() => progress.heartbeat(), deps.heartbeatIntervalMs ?? 1_000);
+  progress.report(0, ctx.info.attempt > 1 ? `attempt ${ctx.info.attempt}` : 'started');
+  return tracer.startActiveSpan(
+    `audio.${stage}`,
+    { attributes: { 'switchforge.audio.job_uid': jobUid, 'switchforge.audio.attempt': ctx.info.attempt } },
+    async (span) => {
+      try {
+        const result = await body((p, m) => progress.report(p, m), ctx.cancellationSignal);
+        progress.report(100, 'done');
+        await progress.flush();
+        recordStage(stage, seconds(started), 'ok');
+        return result;
+      } catch (e) {
+        if (ctx.cancellationSignal.aborted || e instanceof PythonAbortedError) {
+          recordStage(stage, seconds(started), 'cancelled');
+          span.setStatus({ code: SpanStatusCode.ERROR, message: 'cancelled' });
+          const reason: unknown = ctx.cancellationSignal.reason;
+          throw reason instanceof Error ? reason : new CancelledFailure(`${stage} cancelled`);
+        }
+        const reason = isSwitchforgeError(e) ? e.reason : 'Internal';
+        recordStage(stage, seconds(started), 'failed');
+        recordStageFailure(stage, reason);
+        span.recordException(e instanceof Error ? e : new Error(errorMessage(e)));
+        span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
+        throw toApplicationFailure(e);
+      } finally {
+        clearInterval(ticker);
+        span.end();
+      }
+    },
+  );
+}
+
+/** Heartbeats with the latest progress and forwards it, throttled, to the workflow and the sink. */
+class ProgressForwarder {
+  private last: ProgressUpdate;
+  private lastSentAt = 0;
+  private sending: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly deps: ActivityDeps,
+    private readonly jobUid: string,
+    stage: AudioStage,
+  ) {
+    this.last = { stage, percent: 0 };
+  }
+
+  report(percent: number, message?: string): void {
+    this.last = {
+      stage: this.last.stage,
+      percent: Math.round(percent * 10) / 10,
+      ...(message !== undefined ? { message } : {}),
+    };
+    this.heartbeat();
+    if (Date.now() - this.lastSentAt >= (this.deps.progressIntervalMs ?? 1_000) || percent >= 100)
+      this.send();
+  }
+
+  heartbeat(): void {
+    this.ctx.heartbeat(this.last);
+  }
+
+  flush(): Promise<void> {
+    return this.sending;
+  }
+
+  private send(): void {
+    this.lastSentAt = Date.now();
+    const update = this.last;
+    const execution = this.ctx.info.workflowExecution;
+    // Chained so updates arrive in order; failures are logged, progress is best effort.
+    this.sending = this.sending.then(async () => {
+      await Promise.all([
+        this.deps.resultSink.recordProgress(this.jobUid, update.stage, update.percent, update.message),
+        execution
+          ? this.ctx.client.workflow
+              .getHandle(execution.workflowId, execution.runId)
+              .signal(PROGRESS_SIGNAL, update)
+          : undefined,
+      ]).catch((e: unknown) => this.ctx.log.warn('progress not delivered', { error: errorMessage(e) }));
+    });
+  }
+}
+
+async function hashStoredFile(path: string, maxBytes: number): Promise<{ bytes: number; sha256: string }> {
+  const s = await stat(path).catch(() => undefined);
+  if (!s?.isFile()) throw new AudioInputError('SourceNotFound', 'the input file does not exist in storage');
+  if (s.size === 0) throw new AudioInputError('EmptyAudio', 'the input file is empty (0 bytes)');
+  if (s.size > maxBytes)
+    throw new AudioInputError(
+      'TooLarge',
+      `the input file is ${s.size} bytes, over the ${maxBytes}-byte limit`,
+    );
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return { bytes: s.size, sha256: hash.digest('hex') };
+}
+
+const AUDIO_EXTENSIONS = new Set([
+  '.wav',
+  '.mp3',
+  '.flac',
+  '.ogg',
+  '.oga',
+  '.opus',
+  '.m4a',
+  '.aac',
+  '.aif',
+  '.aiff',
+  '.webm',
+]);
+
+/** Decoders pick a demuxer by extension, so keep the source's when it names an audio format. */
+function extensionFor(url: string): string {
+  const ext = extname(new URL(url).pathname).toLowerCase();
+  return AUDIO_EXTENSIONS.has(ext) ? ext : '.audio';
+}
+
+function stemPath(root: string, path: string): string {
+  try {
+    return toStorageRelative(root, path);
+  } catch {
+    throw new PythonProcessError(
+      `separator wrote a stem outside the storage root: ${path}`,
+      0,
+      '',
+      'PythonContractViolation',
+    );
+  }
+}
+
+function parseResult<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new PythonProcessError(
+      `${what} result does not match the contract: ${parsed.error.issues[0]?.message ?? ''}`,
+      0,
+      '',
+      'PythonContractViolation',
+    );
+  }
+  return parsed.data;
+}
+
+function withoutPreview(t: SpotifyTrack): DownloadResult['track'] {
+  const { previewUrl: _omit, ...rest } = t;
+  return rest;
+}
+
+function seconds(startedPerf: number): number {
+  return (performance.now() - startedPerf) / 1000;
+}

@@ -1,0 +1,55 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InputError } from '@switchforge/platform/errors';
+
+/** Where the operator mounts a Device's Secrets in the worker pod (see desired-deployment.ts). */
+export const SECRET_MOUNTS = {
+  credentials: '/var/run/switchforge/credentials',
+  tlsCa: '/var/run/switchforge/tls-ca',
+  tlsClient: '/var/run/switchforge/tls-client',
+  sshHostKey: '/var/run/switchforge/ssh-host-key',
+} as const;
+
+export interface DeviceSecrets {
+  username?: string;
+  password?: string;
+  privateKey?: string;
+  caPem?: string;
+  clientCertPem?: string;
+  clientKeyPem?: string;
+  hostKey?: string;
+}
+
+/**
+ * Reads the mounted Secret files. Credentials never come from the Device resource or the
+ * environment; a mount root prefix lets the e2e pod runner lay the files out per pod.
+ */
+export async function readDeviceSecrets(mountRoot = process.env.SWITCHFORGE_MOUNT_ROOT ?? ''): Promise<DeviceSecrets> {
+  const read = async (dir: string, ...names: string[]): Promise<string | undefined> => {
+    for (const name of names) {
+      try {
+        return (await readFile(join(mountRoot, dir, name), 'utf8')).replace(/\r?\n$/, '');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+    }
+    return undefined;
+  };
+  const secrets: DeviceSecrets = {};
+  const assign = <K extends keyof DeviceSecrets>(key: K, value: string | undefined) => {
+    if (value !== undefined) secrets[key] = value;
+  };
+  assign('username', await read(SECRET_MOUNTS.credentials, 'username'));
+  assign('password', await read(SECRET_MOUNTS.credentials, 'password'));
+  assign('privateKey', await read(SECRET_MOUNTS.credentials, 'ssh-privatekey'));
+  assign('caPem', await read(SECRET_MOUNTS.tlsCa, 'ca.crt'));
+  assign('clientCertPem', await read(SECRET_MOUNTS.tlsClient, 'tls.crt'));
+  assign('clientKeyPem', await read(SECRET_MOUNTS.tlsClient, 'tls.key'));
+  assign('hostKey', await read(SECRET_MOUNTS.sshHostKey, 'ssh-hostkey', 'known_hosts', 'host-key'));
+  return secrets;
+}
+
+export function requireUsername(secrets: DeviceSecrets): string {
+  if (!secrets.username) throw new InputError('the credentials Secret has no "username" key', 'SecretInvalid');
+  return secrets.username;
+}

@@ -1,0 +1,120 @@
+import { CoordinationV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject } from '@kubernetes/client-node';
+import { createServer, type Server } from 'node:http';
+import { API_VERSION, DEVICE, GROUP, VERSION, type Device } from '@switchforge/platform/crd';
+import { LABEL_COMPONENT, LABEL_DEVICE, LABEL_MANAGED_BY, MANAGER } from '@switchforge/platform/device-worker';
+import { SupervisedInformer } from '@switchforge/platform/kube';
+import { LeaseLock } from '@switchforge/platform/lease';
+import { log } from '@switchforge/platform/log';
+import { planGnmi } from '../gnmi/plan.js';
+import { planNetconf } from '../netconf/plan.js';
+import type { CollectionPlanner } from './collection-plan.js';
+import { readDeviceSecrets, type DeviceSecrets } from './device-secrets.js';
+import { DeviceRunner } from './device-runner.js';
+import { MetricWriter, type CommittedBatch } from './metric-writer.js';
+
+export interface DeviceWorkerConfig {
+  namespace: string;
+  name: string;
+  podName: string;
+  leaseName: string;
+  leaseDurationSeconds: number;
+  databaseUrl: string;
+  databaseSchema?: string;
+  healthPort: number;
+  batchSize: number;
+  flushIntervalMs: number;
+  maxBufferedSamples: number;
+  onCommitted?: (batch: CommittedBatch) => void;
+}
+
+function planFor(secrets: DeviceSecrets): CollectionPlanner {
+  return (device) => (device.spec.protocol === 'netconf' ? planNetconf(device, secrets) : planGnmi(device, secrets));
+}
+
+/**
+ * The device worker process: watches its Device (subscription edits apply in place), holds the
+ * collector Lease, collects, writes, and serves /healthz and /readyz. Resolves after a graceful
+ * stop (flush, close sessions, release the Lease) once `signal` aborts.
+ */
+export async function runDeviceWorker(config: DeviceWorkerConfig, kc: KubeConfig, signal: AbortSignal): Promise<void> {
+  const customObjects = kc.makeApiClient(CustomObjectsApi);
+  const secrets = await readDeviceSecrets();
+  const writer = new MetricWriter({
+    databaseUrl: config.databaseUrl,
+    ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+    batchSize: config.batchSize,
+    flushIntervalMs: config.flushIntervalMs,
+    maxBufferedSamples: config.maxBufferedSamples,
+    ...(config.onCommitted ? { onCommitted: config.onCommitted } : {}),
+  });
+  const informer = new SupervisedInformer<Device>(kc, {
+    name: 'device',
+    path: `/apis/${GROUP}/${VERSION}/namespaces/${config.namespace}/${DEVICE.plural}`,
+    list: () =>
+      customObjects.listNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: config.namespace,
+        plural: DEVICE.plural,
+        fieldSelector: `metadata.name=${config.name}`,
+      }) as Promise<KubernetesListObject<Device>>,
+  });
+  await informer.start();
+  const device = informer.get(config.name, config.namespace);
+  if (!device) throw new Error(`Device ${config.namespace}/${config.name} not found`);
+
+  const lease = new LeaseLock(kc.makeApiClient(CoordinationV1Api), {
+    namespace: config.namespace,
+    name: config.leaseName,
+    identity: config.podName,
+    durationSeconds: config.leaseDurationSeconds,
+    labels: { [LABEL_DEVICE]: config.name, [LABEL_COMPONENT]: 'device-worker', [LABEL_MANAGED_BY]: MANAGER },
+    // Owned by the Device, so deleting the Device garbage-collects its Lease too.
+    ownerReferences: [{ apiVersion: API_VERSION, kind: DEVICE.kind, name: config.name, uid: device.metadata.uid! }],
+  });
+  let current = device;
+  const runner = new DeviceRunner({
+    device: `${config.namespace}/${config.name}`,
+    lease,
+    renewIntervalMs: Math.max(1000, (config.leaseDurationSeconds * 1000) / 3),
+    planner: planFor(secrets),
+    writer,
+    extraLabels: () => current.spec.labels ?? {},
+  });
+  runner.updateDevice(device);
+  informer.on((d, kind) => {
+    if (d.metadata.name !== config.name || kind === 'delete') return;
+    if (d.metadata.generation !== current.metadata.generation) {
+      log.info('device spec changed; updating subscriptions in place', { generation: d.metadata.generation });
+    }
+    current = d;
+    runner.updateDevice(d);
+  });
+
+  const health = await serveHealth(config.healthPort, () => ({
+    live: true,
+    // Ready: holding the lease, or standing by for it; not ready once stopping.
+    ready: !signal.aborted,
+  }));
+  try {
+    await runner.run(signal);
+  } finally {
+    await informer.stop();
+    await writer.close();
+    await new Promise((res) => health.close(res));
+  }
+}
+
+async function serveHealth(port: number, state: () => { live: boolean; ready: boolean }): Promise<Server> {
+  const server = createServer((req, res) => {
+    const s = state();
+    const ok = req.url === '/healthz' ? s.live : req.url === '/readyz' ? s.ready : undefined;
+    res.statusCode = ok === undefined ? 404 : ok ? 200 : 503;
+    res.end(ok === undefined ? 'not found' : ok ? 'ok' : 'not ready');
+  });
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej);
+    server.listen(port, '0.0.0.0', () => res());
+  });
+  return server;
+}
