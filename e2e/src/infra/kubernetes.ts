@@ -217,6 +217,15 @@ export async function addNode(info: KubernetesInfo, name: string): Promise<void>
   info.nodes[name] = startKwok(info, name);
 }
 
+/**
+ * Each simulated node hands out pod IPs from its own loopback range (127.10+i.0.0/16), so pods
+ * run by the e2e pod runner can each bind their ports on their own address, as in a cluster.
+ */
+export function podCidr(nodeName: string): string {
+  const index = Number(/(\d+)$/.exec(nodeName)?.[1] ?? 0);
+  return `127.${10 + (index % 200)}.0.1/16`;
+}
+
 export function startKwok(info: KubernetesInfo, nodeName: string): number {
   return startDetached(
     binary('kwok'),
@@ -225,7 +234,7 @@ export function startKwok(info: KubernetesInfo, nodeName: string): number {
       `--manage-single-node=${nodeName}`,
       '--node-lease-duration-seconds=10',
       `--server-address=127.0.0.1:0`,
-      '--cidr=10.0.0.1/16',
+      `--cidr=${podCidr(nodeName)}`,
     ],
     join(info.logDir, `kwok-${nodeName}.log`),
   );

@@ -24,6 +24,7 @@ export interface WorkerSettings {
   extraEnv?: V1EnvVar[];
 }
 
+/** Must match worker/src/device/device-secrets.ts, which reads them. */
 export const SECRET_MOUNTS = {
   credentials: '/var/run/switchforge/credentials',
   tlsCa: '/var/run/switchforge/tls-ca',
@@ -33,6 +34,7 @@ export const SECRET_MOUNTS = {
 
 export const HEALTH_PORT = 8080;
 export const METRICS_PORT = 9464;
+export const LIVE_PORT = 8090;
 
 export function workerLabels(device: Device): Record<string, string> {
   return {
@@ -78,10 +80,12 @@ export function desiredDeployment(device: Device, settings: WorkerSettings): V1D
     fieldEnv('POD_NAME', 'metadata.name'),
     fieldEnv('POD_UID', 'metadata.uid'),
     fieldEnv('NODE_NAME', 'spec.nodeName'),
+    fieldEnv('POD_IP', 'status.podIP'),
     { name: 'SWITCHFORGE_LEASE_NAME', value: deviceLeaseName(name) },
     { name: 'SWITCHFORGE_LEASE_DURATION_SECONDS', value: String(settings.leaseDurationSeconds) },
     { name: 'SWITCHFORGE_HEALTH_PORT', value: String(HEALTH_PORT) },
     { name: 'SWITCHFORGE_METRICS_PORT', value: String(METRICS_PORT) },
+    { name: 'SWITCHFORGE_LIVE_PORT', value: String(LIVE_PORT) },
     {
       name: 'SWITCHFORGE_DATABASE_URL',
       valueFrom: { secretKeyRef: { name: WORKER_DATABASE_SECRET, key: 'url' } },
@@ -150,6 +154,7 @@ export function desiredDeployment(device: Device, settings: WorkerSettings): V1D
               ports: [
                 { name: 'health', containerPort: HEALTH_PORT },
                 { name: 'metrics', containerPort: METRICS_PORT },
+                { name: 'live', containerPort: LIVE_PORT },
               ],
               resources,
               volumeMounts: mounts,
