@@ -4,6 +4,8 @@ import { portSchema, readEnvConfig } from '@switchforge/platform/config';
 const schema = z.object({
   POD_NAME: z.string().default(`switchforge-operator-${process.pid}`),
   SWITCHFORGE_OPERATOR_NAMESPACE: z.string().default('switchforge-system'),
+  /** Watch only this namespace (controller-runtime's namespaced cache); all namespaces when unset. */
+  SWITCHFORGE_WATCH_NAMESPACE: z.string().optional(),
   SWITCHFORGE_HEALTH_PORT: portSchema.default(8081),
   SWITCHFORGE_METRICS_PORT: portSchema.default(9464),
   SWITCHFORGE_WORKER_IMAGE: z.string().default('ghcr.io/switchforge/switchforge:0.1.0'),

@@ -78,29 +78,46 @@ async function startControllers(config: OperatorConfig, kc: KubeConfig): Promise
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const workerSelector = `${LABEL_MANAGED_BY}=${MANAGER},${LABEL_COMPONENT}=device-worker`;
 
+  const ns = config.SWITCHFORGE_WATCH_NAMESPACE;
+  const scoped = (group: string, plural: string) =>
+    `${group === '' ? '/api/v1' : `/apis/${group}`}${ns ? `/namespaces/${ns}` : ''}/${plural}`;
   const caches = {
     devices: new SupervisedInformer<Device>(kc, {
       name: 'devices',
-      path: `/apis/${GROUP}/${VERSION}/${DEVICE.plural}`,
-      list: () => list<Device>(customObjects.listClusterCustomObject({ group: GROUP, version: VERSION, plural: DEVICE.plural })),
+      path: scoped(`${GROUP}/${VERSION}`, DEVICE.plural),
+      list: () =>
+        list<Device>(
+          ns
+            ? customObjects.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: DEVICE.plural })
+            : customObjects.listClusterCustomObject({ group: GROUP, version: VERSION, plural: DEVICE.plural }),
+        ),
     }),
     deployments: new SupervisedInformer<V1Deployment>(kc, {
       name: 'deployments',
-      path: '/apis/apps/v1/deployments',
+      path: scoped('apps/v1', 'deployments'),
       labelSelector: workerSelector,
-      list: () => apps.listDeploymentForAllNamespaces({ labelSelector: workerSelector }),
+      list: () =>
+        ns
+          ? apps.listNamespacedDeployment({ namespace: ns, labelSelector: workerSelector })
+          : apps.listDeploymentForAllNamespaces({ labelSelector: workerSelector }),
     }),
     pods: new SupervisedInformer<V1Pod>(kc, {
       name: 'pods',
-      path: '/api/v1/pods',
+      path: scoped('', 'pods'),
       labelSelector: workerSelector,
-      list: () => core.listPodForAllNamespaces({ labelSelector: workerSelector }),
+      list: () =>
+        ns
+          ? core.listNamespacedPod({ namespace: ns, labelSelector: workerSelector })
+          : core.listPodForAllNamespaces({ labelSelector: workerSelector }),
     }),
     leases: new SupervisedInformer<V1Lease>(kc, {
       name: 'device-leases',
-      path: '/apis/coordination.k8s.io/v1/leases',
+      path: scoped('coordination.k8s.io/v1', 'leases'),
       labelSelector: LABEL_DEVICE,
-      list: () => coordination.listLeaseForAllNamespaces({ labelSelector: LABEL_DEVICE }),
+      list: () =>
+        ns
+          ? coordination.listNamespacedLease({ namespace: ns, labelSelector: LABEL_DEVICE })
+          : coordination.listLeaseForAllNamespaces({ labelSelector: LABEL_DEVICE }),
     }),
     nodes: new SupervisedInformer<V1Node>(kc, {
       name: 'nodes',

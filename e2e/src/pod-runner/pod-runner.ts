@@ -13,6 +13,8 @@ export interface PodRunnerOptions {
   caFile: string;
   /** Only pods matching this label selector are run (others are simulated by kwok alone). */
   labelSelector: string;
+  /** Run only pods of this namespace (tests sharing a cluster each run their own). */
+  namespace?: string;
   /** Container paths that map to host paths, e.g. `/app` → the repository. */
   pathMap: Record<string, string>;
   stateDir: string;
@@ -47,9 +49,12 @@ export class PodRunner {
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
     this.informer = new SupervisedInformer<V1Pod>(options.kubeConfig, {
       name: 'pod-runner',
-      path: '/api/v1/pods',
+      path: options.namespace ? `/api/v1/namespaces/${options.namespace}/pods` : '/api/v1/pods',
       labelSelector: options.labelSelector,
-      list: () => this.core.listPodForAllNamespaces({ labelSelector: options.labelSelector }),
+      list: () =>
+        options.namespace
+          ? this.core.listNamespacedPod({ namespace: options.namespace, labelSelector: options.labelSelector })
+          : this.core.listPodForAllNamespaces({ labelSelector: options.labelSelector }),
     });
     this.informer.on((pod, kind) => void this.sync(pod, kind));
   }

@@ -1,4 +1,4 @@
-import { ApiException, type CoordinationV1Api, type V1Lease, type V1OwnerReference } from '@kubernetes/client-node';
+import { ApiException, V1MicroTime, type CoordinationV1Api, type V1Lease, type V1OwnerReference } from '@kubernetes/client-node';
 
 export interface LeaseLockOptions {
   namespace: string;
@@ -44,10 +44,13 @@ export class LeaseLock {
     } catch (e) {
       if (!isStatus(e, 404)) throw e;
     }
+    // MicroTime fields must be V1MicroTime: a plain Date serialises with milliseconds, which
+    // the apiserver rejects for leases.
+    const micro = new V1MicroTime(now.getTime());
     const spec = {
       holderIdentity: identity,
       leaseDurationSeconds: durationSeconds,
-      renewTime: now,
+      renewTime: micro,
     };
     if (!existing) {
       try {
@@ -61,7 +64,7 @@ export class LeaseLock {
               ...(this.options.ownerReferences ? { ownerReferences: this.options.ownerReferences } : {}),
               annotations,
             },
-            spec: { ...spec, acquireTime: now, leaseTransitions: 0 },
+            spec: { ...spec, acquireTime: micro, leaseTransitions: 0 },
           },
         });
         return { held: true, transitioned: true };
@@ -88,9 +91,10 @@ export class LeaseLock {
       },
       spec: {
         ...existing.spec,
+        ...asMicro(existing.spec?.acquireTime),
         ...spec,
         ...(transitioned
-          ? { acquireTime: now, leaseTransitions: (existing.spec?.leaseTransitions ?? 0) + 1 }
+          ? { acquireTime: micro, leaseTransitions: (existing.spec?.leaseTransitions ?? 0) + 1 }
           : {}),
       },
     };
@@ -120,7 +124,7 @@ export class LeaseLock {
       await this.api.replaceNamespacedLease({
         name,
         namespace,
-        body: { ...existing, spec: { ...existing.spec, holderIdentity: '', renewTime: new Date(0), leaseDurationSeconds: 1 } },
+        body: { ...existing, spec: { ...existing.spec, ...asMicro(existing.spec?.acquireTime), holderIdentity: '', renewTime: new V1MicroTime(0), leaseDurationSeconds: 1 } },
       });
     } catch (e) {
       if (!isStatus(e, 404) && !isStatus(e, 409)) throw e;
@@ -135,4 +139,10 @@ export function isStatus(e: unknown, code: number): boolean {
 function toDate(value: Date | string | undefined): Date | undefined {
   if (value === undefined) return undefined;
   return value instanceof Date ? value : new Date(value);
+}
+
+/** A read lease's times come back as plain Dates; they must go out again as MicroTime. */
+function asMicro(acquireTime: Date | string | undefined): { acquireTime?: V1MicroTime } {
+  const date = toDate(acquireTime);
+  return date ? { acquireTime: new V1MicroTime(date.getTime()) } : {};
 }

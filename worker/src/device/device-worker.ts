@@ -20,7 +20,9 @@ export interface DeviceWorkerConfig {
   leaseDurationSeconds: number;
   databaseUrl: string;
   databaseSchema?: string;
+  host: string;
   healthPort: number;
+  livePort: number;
   batchSize: number;
   flushIntervalMs: number;
   maxBufferedSamples: number;
@@ -91,7 +93,7 @@ export async function runDeviceWorker(config: DeviceWorkerConfig, kc: KubeConfig
     runner.updateDevice(d);
   });
 
-  const health = await serveHealth(config.healthPort, () => ({
+  const health = await serveHealth(config.host, config.healthPort, () => ({
     live: true,
     // Ready: holding the lease, or standing by for it; not ready once stopping.
     ready: !signal.aborted,
@@ -105,7 +107,7 @@ export async function runDeviceWorker(config: DeviceWorkerConfig, kc: KubeConfig
   }
 }
 
-async function serveHealth(port: number, state: () => { live: boolean; ready: boolean }): Promise<Server> {
+async function serveHealth(host: string, port: number, state: () => { live: boolean; ready: boolean }): Promise<Server> {
   const server = createServer((req, res) => {
     const s = state();
     const ok = req.url === '/healthz' ? s.live : req.url === '/readyz' ? s.ready : undefined;
@@ -114,7 +116,7 @@ async function serveHealth(port: number, state: () => { live: boolean; ready: bo
   });
   await new Promise<void>((res, rej) => {
     server.once('error', rej);
-    server.listen(port, '0.0.0.0', () => res());
+    server.listen(port, host, () => res());
   });
   return server;
 }

@@ -1,0 +1,164 @@
+import {
+  PatchStrategy,
+  setHeaderOptions,
+  type CoreV1Api,
+  type CustomObjectsApi,
+} from '@kubernetes/client-node';
+import type { Client } from '@temporalio/client';
+import { AUDIO_JOB, GROUP, VERSION, isTerminalPhase, type AudioJob } from '@switchforge/platform/crd';
+import { MANAGER } from '@switchforge/platform/device-worker';
+import { InputError, errorMessage } from '@switchforge/platform/errors';
+import { splitKey, type SupervisedInformer } from '@switchforge/platform/kube';
+import { log } from '@switchforge/platform/log';
+import { cancelAudioJob, startAudioJob } from '@switchforge/worker/src/audio/client.js';
+import type { JobStorage } from '@switchforge/worker/src/audio/storage.js';
+import type { ReconcileResult, Reconciler } from '../machinery/controller.js';
+import { computeAudioJobStatus, statusChanged, type JobObservation, type StatusTransition } from './job-status.js';
+import { stagesOf, workflowInput } from './workflow-input.js';
+import { readWorkflowState } from './workflow-state.js';
+
+export const FINALIZER = 'switchforge.io/audiojob-cleanup';
+
+export interface AudioJobDeps {
+  jobs: SupervisedInformer<AudioJob>;
+  customObjects: CustomObjectsApi;
+  core: CoreV1Api;
+  temporal: Client;
+  storage: JobStorage;
+  queuePrefix: string;
+  /** How often a running job's progress is read. */
+  progressPollMs: number;
+  now?: () => Date;
+}
+
+/**
+ * Converges one AudioJob: one workflow (its id is the job's uid, so restarts find it again), the
+ * status read from that workflow (the operator is the status's only writer), and on deletion the
+ * finalizer: cancel, wait for the workflow to close, remove the job's files, let the object go.
+ */
+export class AudioJobReconciler implements Reconciler {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: AudioJobDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult | void> {
+    const { namespace, name } = splitKey(key);
+    const job = this.deps.jobs.get(name, namespace);
+    if (!job) return;
+    const uid = job.metadata.uid!;
+    if (job.metadata.deletionTimestamp) return this.finalize(job);
+    if (!job.metadata.finalizers?.includes(FINALIZER)) await this.addFinalizer(job);
+    // Finished and seen at this generation: Temporal has nothing more to say.
+    if (isTerminalPhase(job.status?.phase) && job.status?.observedGeneration === job.metadata.generation) return;
+
+    let observed: JobObservation = await readWorkflowState(this.deps.temporal, uid, 1_000);
+    if (observed.state === 'NotFound' && job.status?.workflowId) {
+      // We started it once; starting again would run the job twice (the old one may be archived).
+      observed = { state: 'Lost' };
+    } else if (observed.state === 'NotFound' && !job.spec.cancel) {
+      try {
+        const input = workflowInput(job);
+        await startAudioJob(this.deps.temporal, input, { queuePrefix: this.deps.queuePrefix });
+        log.info('started audio workflow', { job: key, uid });
+        observed = { state: 'Running', startTime: this.now() };
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        observed = { state: 'Invalid', reason: e.reason, message: e.message };
+      }
+    } else if (observed.state === 'Running' && job.spec.cancel) {
+      await cancelAudioJob(this.deps.temporal, uid);
+    }
+
+    const { status, transitions } = computeAudioJobStatus(job, observed, stagesOf(job), this.now());
+    if (statusChanged(job.status, status)) {
+      await this.deps.customObjects.patchNamespacedCustomObjectStatus(
+        { group: GROUP, version: VERSION, plural: AUDIO_JOB.plural, namespace, name, body: { status } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      for (const t of transitions) await this.recordEvent(job, t);
+    }
+    return isTerminalPhase(status.phase) ? undefined : { requeueAfterMs: this.deps.progressPollMs };
+  }
+
+  /** Cancel, wait until the workflow has closed (its Python children are dead), remove files, release. */
+  private async finalize(job: AudioJob): Promise<ReconcileResult | void> {
+    if (!job.metadata.finalizers?.includes(FINALIZER)) return;
+    const uid = job.metadata.uid!;
+    const state = await readWorkflowState(this.deps.temporal, uid, 500);
+    if (state.state === 'Running') {
+      await cancelAudioJob(this.deps.temporal, uid);
+      return { requeueAfterMs: 500 };
+    }
+    const removed = await this.deps.storage.removeJobFiles(uid);
+    await this.deps.customObjects.patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        plural: AUDIO_JOB.plural,
+        namespace: job.metadata.namespace!,
+        name: job.metadata.name!,
+        // resourceVersion makes this a compare-and-swap: a stale cache gets a conflict and a retry.
+        body: {
+          metadata: {
+            resourceVersion: job.metadata.resourceVersion,
+            finalizers: (job.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),
+          },
+        },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    log.info('audio job cleaned up', { job: `${job.metadata.namespace}/${job.metadata.name}`, uid, filesRemoved: removed });
+  }
+
+  private async addFinalizer(job: AudioJob): Promise<void> {
+    await this.deps.customObjects.patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        plural: AUDIO_JOB.plural,
+        namespace: job.metadata.namespace!,
+        name: job.metadata.name!,
+        body: {
+          metadata: {
+            resourceVersion: job.metadata.resourceVersion,
+            finalizers: [...(job.metadata.finalizers ?? []), FINALIZER],
+          },
+        },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+
+  private async recordEvent(job: AudioJob, t: StatusTransition): Promise<void> {
+    const now = this.now();
+    const namespace = job.metadata.namespace!;
+    try {
+      await this.deps.core.createNamespacedEvent({
+        namespace,
+        body: {
+          metadata: { generateName: `${job.metadata.name}.`, namespace },
+          involvedObject: {
+            apiVersion: job.apiVersion,
+            kind: AUDIO_JOB.kind,
+            name: job.metadata.name!,
+            namespace,
+            uid: job.metadata.uid!,
+          },
+          type: t.warning ? 'Warning' : 'Normal',
+          reason: t.reason,
+          message: t.message.slice(0, 1024),
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+          source: { component: MANAGER },
+          reportingComponent: MANAGER,
+        },
+      });
+    } catch (e) {
+      // An event is a courtesy; failing to record one must not fail the reconcile.
+      log.warn('could not record event', { job: job.metadata.name, error: errorMessage(e) });
+    }
+  }
+}

@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import { parseDuration, readEnvConfig } from '@switchforge/platform/config';
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((s, ctx) => {
+      try {
+        return parseDuration(s);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: e instanceof Error ? e.message : String(e) });
+        return z.NEVER;
+      }
+    });
+
+const flag = (fallback: 'true' | 'false') =>
+  z
+    .enum(['true', 'false'])
+    .default(fallback)
+    .transform((v) => v === 'true');
+
+const jsonCommand = z
+  .string()
+  .default('["node","--import","tsx","worker/src/audio/run.ts"]')
+  .transform((s, ctx) => {
+    try {
+      const parsed: unknown = JSON.parse(s);
+      if (Array.isArray(parsed) && parsed.length > 0 && parsed.every((p) => typeof p === 'string'))
+        return parsed as string[];
+    } catch {
+      /* reported below */
+    }
+    ctx.addIssue({ code: 'custom', message: 'must be a non-empty JSON array of strings' });
+    return z.NEVER;
+  });
+
+const optional = z
+  .string()
+  .optional()
+  .transform((s) => (s ? s : undefined));
+
+const schema = z
+  .object({
+    TEMPORAL_ADDRESS: z.string().min(1, 'host:port of the Temporal frontend'),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    AUDIO_QUEUE_PREFIX: z.string().default(''),
+    AUDIO_STORAGE_ROOT: z.string().min(1, 'the audio volume, mounted in the operator too (job files are removed on delete)'),
+    /** Watch one namespace only (tests); every namespace when unset. */
+    AUDIO_WATCH_NAMESPACE: optional,
+    AUDIO_RECONCILE_WORKERS: z.coerce.number().int().min(1).max(64).default(4),
+    /** How often a Running job's progress is read from its workflow. */
+    AUDIO_PROGRESS_POLL: duration('2s'),
+    SWITCHFORGE_OPERATOR_NAMESPACE: z.string().min(1).default('switchforge-system'),
+
+    AUDIO_POOL_ENABLED: flag('true'),
+    AUDIO_POOL_NAMESPACE: optional,
+    AUDIO_POOL_MIN_REPLICAS: z.coerce.number().int().min(0).max(1000).default(1),
+    AUDIO_POOL_MAX_REPLICAS: z.coerce.number().int().min(1).max(1000).default(4),
+    /** Scale up when the backlog per replica exceeds this many tasks. */
+    AUDIO_POOL_BACKLOG_PER_REPLICA: z.coerce.number().positive().default(4),
+    AUDIO_POOL_SCALE_DOWN_COOLDOWN: duration('5m'),
+    AUDIO_POOL_INTERVAL: duration('15s'),
+    AUDIO_WORKER_IMAGE: z.string().min(1).default('ghcr.io/switchforge/switchforge:0.1.0'),
+    AUDIO_WORKER_PULL_POLICY: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
+    AUDIO_WORKER_COMMAND: jsonCommand,
+    AUDIO_WORKER_WORKDIR: z.string().min(1).default('/app'),
+    AUDIO_WORKER_PYTHON: z.string().min(1).default('/opt/python-workers/bin/python'),
+    AUDIO_WORKER_PYTHON_CWD: z.string().min(1).default('/app/python-workers'),
+    /** A PersistentVolumeClaim mounted at AUDIO_STORAGE_ROOT in the workers; none: the path is the node's. */
+    AUDIO_STORAGE_CLAIM: optional,
+    AUDIO_WORKER_DATABASE_SECRET: z.string().min(1).default('switchforge-worker-database'),
+    AUDIO_WORKER_DATABASE_SECRET_KEY: z.string().min(1).default('url'),
+    OTEL_EXPORTER_OTLP_ENDPOINT: optional,
+  })
+  .refine((e) => e.AUDIO_POOL_MIN_REPLICAS <= e.AUDIO_POOL_MAX_REPLICAS, {
+    message: 'AUDIO_POOL_MIN_REPLICAS must not exceed AUDIO_POOL_MAX_REPLICAS',
+    path: ['AUDIO_POOL_MIN_REPLICAS'],
+  });
+
+export interface PoolScaling {
+  minReplicas: number;
+  maxReplicas: number;
+  /** Backlog tasks one replica is expected to absorb. */
+  backlogPerReplica: number;
+  /** Scale down by one replica at most this often (and not sooner after any scale). */
+  scaleDownCooldownMs: number;
+}
+
+export interface PoolConfig {
+  namespace: string;
+  scaling: PoolScaling;
+  intervalMs: number;
+  image: string;
+  imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+  command: string[];
+  workingDir: string;
+  pythonPath: string;
+  pythonCwd: string;
+  storageClaim?: string;
+  databaseSecret: { name: string; key: string };
+  otlpEndpoint?: string;
+}
+
+export interface AudioOperatorConfig {
+  temporal: { address: string; namespace: string };
+  queuePrefix: string;
+  storageRoot: string;
+  watchNamespace?: string;
+  reconcileWorkers: number;
+  progressPollMs: number;
+  /** Absent: the operator does not manage the worker pool. */
+  pool?: PoolConfig;
+}
+
+export function readAudioOperatorConfig(env: NodeJS.ProcessEnv = process.env): AudioOperatorConfig {
+  const e = readEnvConfig(schema, env);
+  return {
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE },
+    queuePrefix: e.AUDIO_QUEUE_PREFIX,
+    storageRoot: e.AUDIO_STORAGE_ROOT,
+    ...(e.AUDIO_WATCH_NAMESPACE ? { watchNamespace: e.AUDIO_WATCH_NAMESPACE } : {}),
+    reconcileWorkers: e.AUDIO_RECONCILE_WORKERS,
+    progressPollMs: e.AUDIO_PROGRESS_POLL,
+    ...(e.AUDIO_POOL_ENABLED
+      ? {
+          pool: {
+            namespace: e.AUDIO_POOL_NAMESPACE ?? e.SWITCHFORGE_OPERATOR_NAMESPACE,
+            scaling: {
+              minReplicas: e.AUDIO_POOL_MIN_REPLICAS,
+              maxReplicas: e.AUDIO_POOL_MAX_REPLICAS,
+              backlogPerReplica: e.AUDIO_POOL_BACKLOG_PER_REPLICA,
+              scaleDownCooldownMs: e.AUDIO_POOL_SCALE_DOWN_COOLDOWN,
+            },
+            intervalMs: e.AUDIO_POOL_INTERVAL,
+            image: e.AUDIO_WORKER_IMAGE,
+            imagePullPolicy: e.AUDIO_WORKER_PULL_POLICY,
+            command: e.AUDIO_WORKER_COMMAND,
+            workingDir: e.AUDIO_WORKER_WORKDIR,
+            pythonPath: e.AUDIO_WORKER_PYTHON,
+            pythonCwd: e.AUDIO_WORKER_PYTHON_CWD,
+            ...(e.AUDIO_STORAGE_CLAIM ? { storageClaim: e.AUDIO_STORAGE_CLAIM } : {}),
+            databaseSecret: { name: e.AUDIO_WORKER_DATABASE_SECRET, key: e.AUDIO_WORKER_DATABASE_SECRET_KEY },
+            ...(e.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+          },
+        }
+      : {}),
+  };
+}

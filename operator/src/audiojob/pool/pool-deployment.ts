@@ -1,0 +1,89 @@
+import type { V1Deployment, V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { LABEL_COMPONENT, LABEL_MANAGED_BY, LABEL_NAME, MANAGER } from '@switchforge/platform/device-worker';
+import type { PoolConfig } from '../config.js';
+
+export const POOL_DEPLOYMENT = 'switchforge-audio-worker';
+export const POOL_COMPONENT = 'audio-worker';
+export const METRICS_PORT = 9464;
+/** When the scaler last changed replicas: kept on the object, so an operator restart keeps the cool-down. */
+export const LAST_SCALE_ANNOTATION = 'switchforge.io/last-scale-time';
+
+export interface PoolTarget {
+  temporal: { address: string; namespace: string };
+  queuePrefix: string;
+  storageRoot: string;
+}
+
+/**
+ * The audio worker pool's Deployment as the operator applies it: replicas and the pod template
+ * only (plus the selector, which creation needs), so fields others own stay theirs.
+ */
+export function desiredPoolDeployment(
+  pool: PoolConfig,
+  target: PoolTarget,
+  replicas: number,
+  lastScaleTime: string | undefined,
+): V1Deployment {
+  const labels = { [LABEL_NAME]: 'switchforge', [LABEL_COMPONENT]: POOL_COMPONENT, [LABEL_MANAGED_BY]: MANAGER };
+  const env: V1EnvVar[] = [
+    { name: 'TEMPORAL_ADDRESS', value: target.temporal.address },
+    { name: 'TEMPORAL_NAMESPACE', value: target.temporal.namespace },
+    { name: 'AUDIO_QUEUE_PREFIX', value: target.queuePrefix },
+    { name: 'AUDIO_STORAGE_ROOT', value: target.storageRoot },
+    { name: 'AUDIO_PYTHON', value: pool.pythonPath },
+    { name: 'AUDIO_PYTHON_CWD', value: pool.pythonCwd },
+    {
+      name: 'SWITCHFORGE_DATABASE_URL',
+      valueFrom: { secretKeyRef: { name: pool.databaseSecret.name, key: pool.databaseSecret.key } },
+    },
+    { name: 'SWITCHFORGE_METRICS_PORT', value: String(METRICS_PORT) },
+    { name: 'OTEL_SERVICE_NAME', value: 'switchforge-audio-worker' },
+    ...(pool.otlpEndpoint ? [{ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: pool.otlpEndpoint }] : []),
+  ];
+  const volumes: V1Volume[] = [];
+  const mounts: V1VolumeMount[] = [];
+  if (pool.storageClaim) {
+    volumes.push({ name: 'audio', persistentVolumeClaim: { claimName: pool.storageClaim } });
+    mounts.push({ name: 'audio', mountPath: target.storageRoot });
+  }
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: POOL_DEPLOYMENT,
+      namespace: pool.namespace,
+      labels,
+      ...(lastScaleTime ? { annotations: { [LAST_SCALE_ANNOTATION]: lastScaleTime } } : {}),
+    },
+    spec: {
+      replicas,
+      selector: { matchLabels: { [LABEL_COMPONENT]: POOL_COMPONENT, [LABEL_MANAGED_BY]: MANAGER } },
+      template: {
+        metadata: {
+          labels,
+          annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(METRICS_PORT) },
+        },
+        spec: {
+          // Running activities get this long to stop their Python children (the worker waits 10 s).
+          terminationGracePeriodSeconds: 30,
+          securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [
+            {
+              name: 'worker',
+              image: pool.image,
+              imagePullPolicy: pool.imagePullPolicy,
+              command: pool.command,
+              workingDir: pool.workingDir,
+              env,
+              ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
+              resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '4Gi' } },
+              volumeMounts: mounts,
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+            },
+          ],
+          volumes,
+        },
+      },
+    },
+  };
+}
