@@ -22,6 +22,7 @@ import { Controller } from './machinery/controller.js';
 import { keyOf, SupervisedInformer } from '@switchforge/platform/kube';
 import { DeviceReconciler, deviceKeyForLabels } from './device/device-reconciler.js';
 import { NamespaceSetup } from './device/namespace-setup.js';
+import { readAudioOperatorConfig, startAudioJobControllers } from './audiojob/index.js';
 
 export function loadKubeConfig(): KubeConfig {
   const kc = new KubeConfig();
@@ -33,7 +34,12 @@ export function loadKubeConfig(): KubeConfig {
  * The operator process: health endpoints at once, then — while it holds the leader Lease — the
  * informers and controllers. Resolves when `signal` aborts (graceful) or leadership is lost.
  */
-export async function runOperator(config: OperatorConfig, kc: KubeConfig, signal: AbortSignal): Promise<'lost' | 'stopped'> {
+export async function runOperator(
+  config: OperatorConfig,
+  kc: KubeConfig,
+  signal: AbortSignal,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<'lost' | 'stopped'> {
   let synced = false;
   const health = await startHealthServer(config.SWITCHFORGE_HEALTH_PORT, () => !signal.aborted);
   const lock = new LeaseLock(kc.makeApiClient(CoordinationV1Api), {
@@ -53,11 +59,15 @@ export async function runOperator(config: OperatorConfig, kc: KubeConfig, signal
       signal,
       async (leading) => {
         log.info('leading', { identity: config.POD_NAME });
-        const stop = await startControllers(config, kc);
+        const stopDevices = await startControllers(config, kc);
+        // Audio pipelines need Temporal; an operator without TEMPORAL_ADDRESS manages Devices only.
+        const stopAudio = env.TEMPORAL_ADDRESS
+          ? await startAudioJobControllers(kc, readAudioOperatorConfig(env))
+          : async () => undefined;
         synced = true;
         await new Promise<void>((res) => leading.addEventListener('abort', () => res(), { once: true }));
         synced = false;
-        await stop();
+        await Promise.all([stopDevices(), stopAudio()]);
       },
     );
   } finally {

@@ -14,7 +14,7 @@ import { Client, Connection } from '@temporalio/client';
 import { AUDIO_JOB, GROUP, VERSION, type AudioJob } from '@switchforge/platform/crd';
 import { keyOf, SupervisedInformer } from '@switchforge/platform/kube';
 import { log } from '@switchforge/platform/log';
-import { JobStorage } from '@switchforge/worker/src/audio/storage.js';
+import { JobStorage } from '@switchforge/worker/audio/storage';
 import { Controller } from '../machinery/controller.js';
 import { AudioJobReconciler } from './audiojob-reconciler.js';
 import type { AudioOperatorConfig } from './config.js';

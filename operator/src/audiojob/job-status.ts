@@ -9,8 +9,8 @@ import {
   type AudioJobStatus,
   type Condition,
 } from '@switchforge/platform/crd';
-import { workflowIdForJob } from '@switchforge/worker/src/audio/workflow-id.js';
-import type { AudioJobResult, AudioStage, JobFailure } from '@switchforge/worker/src/audio/types.js';
+import { workflowIdForJob } from '@switchforge/worker/audio/workflow-id';
+import type { AudioJobResult, AudioStage, JobFailure } from '@switchforge/worker/audio/types';
 import type { WorkflowState } from './workflow-state.js';
 
 /** What the reconciler observed, in the terms the status needs. */

@@ -1,7 +1,7 @@
 import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { workflowIdForJob, PROGRESS_QUERY } from '@switchforge/worker/src/audio/workflow-id.js';
-import type { AudioJobResult, JobFailure, JobProgress } from '@switchforge/worker/src/audio/types.js';
+import { workflowIdForJob, PROGRESS_QUERY } from '@switchforge/worker/audio/workflow-id';
+import type { AudioJobResult, JobFailure, JobProgress } from '@switchforge/worker/audio/types';
 
 /** Where a job's workflow is, as the status computation needs it. */
 export type WorkflowState =

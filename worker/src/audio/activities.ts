@@ -11,7 +11,7 @@ import { errorMessage, isSwitchforgeError } from '@switchforge/platform/errors';
 import { AudioInputError, PythonAbortedError, PythonProcessError, toApplicationFailure } from './errors.js';
 import { recordJobDuration, recordStage, recordStageFailure } from './metrics.js';
 import { runPythonModule } from './python-process.js';
-import type { ResultSink } from './result-sink.js';
+import type { ResultSink, SinkJob } from './result-sink.js';
 import { downloadToFile } from './sources/http.js';
 import type { HttpLimits } from './sources/http.js';
 import type { SpotifyTrack } from './sources/spotify.js';
@@ -19,6 +19,7 @@ import { resolveInStorage, toStorageRelative } from './sources/storage.js';
 import type { TrackAudioResolver } from './sources/track-audio.js';
 import { JobStorage } from './storage.js';
 import type {
+  AnalysisFeature,
   AnalysisResult,
   AudioStage,
   CleanupInput,
@@ -80,7 +81,7 @@ export function createActivities(deps: ActivityDeps) {
   const killGraceMs = deps.killGraceMs ?? 2_000;
 
   async function download({ job }: DownloadInput): Promise<DownloadResult> {
-    return runStage(deps, job.jobUid, 'download', async (report, signal) => {
+    return runStage(deps, job, 'download', async (report, signal) => {
       const source = job.source;
       let track: SpotifyTrack | undefined;
       let target: { url: string; sha256?: string } | { storagePath: string; sha256?: string };
@@ -125,7 +126,7 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   async function separate({ job, inputPath }: StageInput): Promise<SeparationResult> {
-    return runStage(deps, job.jobUid, 'separate', async (report, signal) => {
+    return runStage(deps, job, 'separate', async (report, signal) => {
       const opts = job.separate;
       if (!opts) throw new AudioInputError('InvalidArgument', 'the job asks for no separation');
       const input = await resolveInStorage(deps.storageRoot, inputPath);
@@ -145,8 +146,8 @@ export function createActivities(deps: ActivityDeps) {
           opts.stems,
           '--shifts',
           String(opts.shifts),
-          '--segment',
-          String(opts.segment),
+          // Unset: the model's own segment length.
+          ...(opts.segment !== undefined ? ['--segment', String(opts.segment)] : []),
           '--device',
           opts.device,
         ],
@@ -163,14 +164,14 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   async function analyze({ job, inputPath }: StageInput): Promise<AnalysisResult> {
-    return runStage(deps, job.jobUid, 'analyze', async (report, signal) => {
+    return runStage(deps, job, 'analyze', async (report, signal) => {
       const input = await resolveInStorage(deps.storageRoot, inputPath);
       const features = job.analyze?.features ?? [];
       const { result } = await runPythonModule({
         pythonPath: deps.pythonPath,
         cwd: deps.pythonCwd,
         module: 'switchforge_audio.analyzer',
-        args: ['--input', input, ...(features.length > 0 ? ['--features', features.join(',')] : [])],
+        args: ['--input', input, ...(features.length > 0 ? ['--features', features.map(pythonFeature).join(',')] : [])],
         timeoutMs: Math.max(1_000, job.timeouts.analyzeMs - TIMEOUT_MARGIN_MS),
         signal,
         killGraceMs,
@@ -193,8 +194,9 @@ export function createActivities(deps: ActivityDeps) {
 
   /** Records the job's outcome in the sink and its duration; idempotent. */
   async function finish({ job, outcome, startedAtMs }: FinishInput): Promise<void> {
-    if (outcome.outcome === 'Succeeded') await deps.resultSink.recordResult(job.jobUid, outcome.result);
-    else if (outcome.outcome === 'Failed') await deps.resultSink.recordFailure(job.jobUid, outcome.failure);
+    if (outcome.outcome === 'Succeeded') await deps.resultSink.recordResult(job, outcome.result);
+    else if (outcome.outcome === 'Failed') await deps.resultSink.recordFailure(job, outcome.failure);
+    else await deps.resultSink.recordCancelled(job);
     // Only the first attempt's clock is meaningful; retries would re-record a longer duration.
     if (Context.current().info.attempt === 1)
       recordJobDuration((Date.now() - startedAtMs) / 1000, outcome.outcome);
@@ -218,18 +220,18 @@ type Report = (percent: number, message?: string) => void;
  */
 async function runStage<T>(
   deps: ActivityDeps,
-  jobUid: string,
+  job: SinkJob,
   stage: AudioStage,
   body: (report: Report, signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const ctx = Context.current();
   const started = performance.now();
-  const progress = new ProgressForwarder(ctx, deps, jobUid, stage);
+  const progress = new ProgressForwarder(ctx, deps, job, stage);
   const ticker = setInterval(() => progress.heartbeat(), deps.heartbeatIntervalMs ?? 1_000);
   progress.report(0, ctx.info.attempt > 1 ? `attempt ${ctx.info.attempt}` : 'started');
   return tracer.startActiveSpan(
     `audio.${stage}`,
-    { attributes: { 'switchforge.audio.job_uid': jobUid, 'switchforge.audio.attempt': ctx.info.attempt } },
+    { attributes: { 'switchforge.audio.job_uid': job.jobUid, 'switchforge.audio.attempt': ctx.info.attempt } },
     async (span) => {
       try {
         const result = await body((p, m) => progress.report(p, m), ctx.cancellationSignal);
@@ -267,7 +269,7 @@ class ProgressForwarder {
   constructor(
     private readonly ctx: Context,
     private readonly deps: ActivityDeps,
-    private readonly jobUid: string,
+    private readonly job: SinkJob,
     stage: AudioStage,
   ) {
     this.last = { stage, percent: 0 };
@@ -299,7 +301,7 @@ class ProgressForwarder {
     // Chained so updates arrive in order; failures are logged, progress is best effort.
     this.sending = this.sending.then(async () => {
       await Promise.all([
-        this.deps.resultSink.recordProgress(this.jobUid, update.stage, update.percent, update.message),
+        this.deps.resultSink.recordProgress(this.job, update.stage, update.percent, update.message),
         execution
           ? this.ctx.client.workflow
               .getHandle(execution.workflowId, execution.runId)
@@ -373,6 +375,11 @@ function parseResult<S extends z.ZodType>(schema: S, value: unknown, what: strin
 function withoutPreview(t: SpotifyTrack): DownloadResult['track'] {
   const { previewUrl: _omit, ...rest } = t;
   return rest;
+}
+
+/** The CRD's feature names where the analyzer's differ (`onsets` is its `onset_rate`). */
+function pythonFeature(f: AnalysisFeature): string {
+  return f === 'onsets' ? 'onset_rate' : f;
 }
 
 function seconds(startedPerf: number): number {

@@ -1,13 +1,18 @@
-import type { AudioJobResult, AudioStage, JobFailure } from './types.js';
+import type { AudioJobInput, AudioJobResult, AudioStage, JobFailure } from './types.js';
+
+/** Which job a record belongs to: the row in audio_jobs needs its namespace and name. */
+export type SinkJob = Pick<AudioJobInput, 'jobUid' | 'namespace' | 'name'>;
 
 /**
- * Where job progress and outcomes go besides Temporal: the AudioJob's status and PostgreSQL
- * (implemented by the platform over its database and the Kubernetes status subresource).
- * Calls must be idempotent: activity retries repeat them.
+ * Where job progress and outcomes go besides Temporal: PostgreSQL (result-sink-postgres.ts).
+ * The AudioJob's status has one writer, the operator, which reads the workflow instead.
+ * Calls must be idempotent: activity retries repeat them, and late progress after an outcome
+ * must not move a finished job back to Running.
  */
 export interface ResultSink {
-  recordProgress(jobUid: string, stage: AudioStage, percent: number, message?: string): Promise<void>;
-  recordResult(jobUid: string, result: AudioJobResult): Promise<void>;
+  recordProgress(job: SinkJob, stage: AudioStage, percent: number, message?: string): Promise<void>;
+  recordResult(job: SinkJob, result: AudioJobResult): Promise<void>;
   /** A failure the job will not recover from (non-retryable, or retries exhausted). */
-  recordFailure(jobUid: string, failure: JobFailure): Promise<void>;
+  recordFailure(job: SinkJob, failure: JobFailure): Promise<void>;
+  recordCancelled(job: SinkJob): Promise<void>;
 }

@@ -17,7 +17,8 @@ export interface SeparateOptions {
   /** `all` or one stem name (`vocals`, `drums`, `bass`, `other`). */
   readonly stems: string;
   readonly shifts: number;
-  readonly segment: number;
+  /** Seconds; the model's default when unset. */
+  readonly segment?: number;
   readonly device: SeparationDevice;
 }
 

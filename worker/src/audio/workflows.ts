@@ -81,11 +81,13 @@ export async function audioJobWorkflow(job: AudioJobInput): Promise<AudioJobResu
     const failure = failureOf(e, progress.stage ?? 'download');
     progress = { ...progress, phase: 'Failed', failure };
     await acts.finish.finish({ job, outcome: { outcome: 'Failed', failure }, startedAtMs });
-    // The workflow fails with the reason as its type, so `describe` shows it too.
+    // The workflow fails with the reason as its type, so `describe` shows it too; the details
+    // carry the whole JobFailure (with its stage) for the operator's status.
     throw ApplicationFailure.create({
       type: failure.reason,
       message: failure.message,
       nonRetryable: true,
+      details: [failure],
       cause: e as Error,
     });
   }

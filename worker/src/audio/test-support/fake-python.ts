@@ -7,6 +7,7 @@ import { join } from 'node:path';
  *   CORRUPT   → analyzer exits 2 with CorruptAudio
  *   SLOW      → separator reports progress and runs for a minute
  *   ONCE_SLOW → separator runs for a minute on its first attempt only
+ *   PAUSE     → separator reports progress for 4 s, then succeeds
  * Each run appends to `$FAKE_STATE_DIR/<job uid>.runs` and writes its pid to `<job uid>.<module>.pid`.
  */
 export async function writeFakePythonPackage(dir: string): Promise<void> {
@@ -76,14 +77,17 @@ const SEPARATOR = `
 import argparse, os
 from switchforge_audio._fake import enter, emit, linger
 p = argparse.ArgumentParser()
-for arg in ["--input", "--output-dir", "--model", "--stems", "--shifts", "--segment", "--device"]:
+for arg in ["--input", "--output-dir", "--model", "--stems", "--shifts", "--device"]:
     p.add_argument(arg, required=True)
+p.add_argument("--segment")
 a = p.parse_args()
 state, uid, word = enter("separator", a.input)
 marker = os.path.join(state, uid + ".slow-once")
 if word == "SLOW" or (word == "ONCE_SLOW" and not os.path.exists(marker)):
     open(marker, "w").close()
     linger(60)
+if word == "PAUSE":
+    linger(4)
 stems = {}
 for stem in ["vocals", "drums", "bass", "other"]:
     path = os.path.join(os.path.abspath(a.output_dir), stem + ".wav")
