@@ -144,11 +144,12 @@ EOF
   local run_as=()
   # setpriv and env exec in place, so the recorded pid is netconfd itself.
   [[ $(id -u) -eq 0 ]] && run_as=(setpriv --reuid="$user" --regid="$user" --init-groups)
-  # netconfd stays in the foreground; setsid detaches it from the caller's process group.
-  setsid "${run_as[@]}" env PATH="$STATE_DIR/bin:/usr/sbin:/usr/bin:/sbin:/bin" /usr/sbin/netconfd \
+  # netconfd stays in the foreground; setsid detaches it from the caller's process group. It
+  # writes backup-cfg.xml into its working directory on <commit>: run it from its own run/.
+  (cd "$STATE_DIR/run" && exec setsid "${run_as[@]}" env PATH="$STATE_DIR/bin:/usr/sbin:/usr/bin:/sbin:/bin" /usr/sbin/netconfd \
     --module=ietf-interfaces --no-startup --superuser="$user" --port="$port" \
     --ncxserver-sockname="$sock" --log="$STATE_DIR/run/netconfd.log" --log-level=info \
-    </dev/null >/dev/null 2>&1 &
+    </dev/null >/dev/null 2>&1) &
   echo $! >"$STATE_DIR/netconfd.pid"
   wait_for "netconfd socket $sock" test -S "$sock" || { cat "$STATE_DIR/run/netconfd.log" >&2 || true; exit 1; }
 

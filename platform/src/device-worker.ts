@@ -9,6 +9,21 @@ export const MANAGER = 'switchforge-operator';
 export const WORKER_SERVICE_ACCOUNT = 'switchforge-device-worker';
 export const WORKER_DATABASE_SECRET = 'switchforge-worker-database';
 
+/**
+ * Configuration backups: `requested` is set on the Device (by people or the API); the others are
+ * published by the worker on its Lease and copied by the operator into `status.lastBackup`.
+ */
+export const BACKUP_ANNOTATION = {
+  /** On the Device: an RFC 3339 time; a value newer than the last handled one asks for a backup. */
+  requested: 'switchforge.io/backup-requested',
+  /** On the Lease: when the last successful backup finished (RFC 3339). */
+  lastTime: 'switchforge.io/last-backup-time',
+  /** On the Lease: SHA-256 (hex) of the configuration the last successful backup saw. */
+  lastHash: 'switchforge.io/last-backup-hash',
+  /** On the Lease: the `backup-requested` value the worker last acted on (whatever the outcome). */
+  handled: 'switchforge.io/backup-handled',
+} as const;
+
 /** Lease annotations through which a worker reports its session to the operator. */
 export const ANNOTATION = {
   sessionState: 'switchforge.io/session-state',

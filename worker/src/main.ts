@@ -11,7 +11,8 @@ import { runDeviceWorker } from './device/device-worker.js';
 
 async function device(): Promise<void> {
   const env = readDeviceWorkerEnv();
-  const host = env.POD_IP ?? '0.0.0.0';
+  // Bind to the pod's own address when known (the local pod runner gives each pod its own).
+  const host = env.POD_IP || '0.0.0.0';
   const telemetry = await startTelemetry({
     serviceName: 'switchforge-device-worker',
     prometheusPort: env.SWITCHFORGE_METRICS_PORT,

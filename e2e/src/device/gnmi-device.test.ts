@@ -41,7 +41,6 @@ const rows = async (path?: string) =>
 const connected = () => jsonpath('device/leaf1', '{.status.conditions[?(@.type=="Connected")].status}/{.status.conditions[?(@.type=="Connected")].reason}');
 
 const COUNTERS = '/interfaces/interface[name=*]/state/counters';
-const OPER = '/interfaces/interface[name=*]/state/oper-status';
 const CPU = '/components/component[name=*]/cpu';
 
 function deviceManifest(subscriptions: object[]) {
@@ -148,6 +147,25 @@ describe('a gNMI Device', () => {
       await waitFor('new rows after recovery', async () => (await rows()) > before, 30_000, 500);
     });
   }
+
+  test('malformed updates are skipped and counted: the session stays Connected and the Device shows Degraded', async () => {
+    await sim.setMisbehaviour({ malformed: true });
+    const degraded = () => jsonpath('device/leaf1', '{.status.conditions[?(@.type=="Degraded")].status}/{.status.conditions[?(@.type=="Degraded")].reason}');
+    await waitFor('Degraded=True/MalformedUpdates', async () => (await degraded()) === 'True/MalformedUpdates', 30_000, 500);
+    assert.equal(await connected(), 'True/Connected');
+    const before = await rows();
+    await waitFor('good updates still written', async () => (await rows()) > before, 15_000, 500);
+    await sim.setMisbehaviour({ malformed: false });
+  });
+
+  test('a dropped stream is re-established with backoff and collection continues', async () => {
+    await sim.setMisbehaviour({ dropStream: true });
+    await new Promise((r) => setTimeout(r, 1500));
+    await sim.setMisbehaviour({ dropStream: false });
+    const before = await rows();
+    await waitFor('rows after the stream came back', async () => (await rows()) > before, 30_000, 500);
+    await waitFor('Connected again', async () => (await connected()) === 'True/Connected', 30_000, 500);
+  });
 
   test('a crashed worker process is restarted, takes its lease back at once, and writes no duplicate rows', async () => {
     const pod = await jsonpath('pods -l switchforge.io/device=leaf1', '{.items[0].metadata.name}');

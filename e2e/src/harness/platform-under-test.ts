@@ -42,7 +42,7 @@ export async function startOperator(infra: Infra, options: { namespace: string; 
       SWITCHFORGE_LEADER_LEASE_SECONDS: '4',
     });
     abort = new AbortController();
-    running = runOperator(config, adminKubeConfig(infra), abort.signal);
+    running = runOperator(config, adminKubeConfig(infra), abort.signal, {});
   };
   await start();
   return {

@@ -106,7 +106,8 @@ export class PodRunner {
         if (existing) await this.stopContainer(key, existing, pod.spec?.terminationGracePeriodSeconds ?? 30);
         continue;
       }
-      if (!node || this.lostNodes.has(node) || existing) continue;
+      // A kubelet knows the pod's IP before it starts containers: wait for kwok to assign it.
+      if (!node || !pod.status?.podIP || this.lostNodes.has(node) || existing) continue;
       const entry: RunningContainer = { pod, container, restarts: 0, stopping: false };
       this.running.set(key, entry);
       void this.supervise(key, entry);

@@ -9,7 +9,7 @@ import {
   type DevicePhase,
   type DeviceStatus,
 } from '@switchforge/platform/crd';
-import { ANNOTATION } from '@switchforge/platform/device-worker';
+import { ANNOTATION, BACKUP_ANNOTATION } from '@switchforge/platform/device-worker';
 
 export interface ObservedWorker {
   deployment?: V1Deployment;
@@ -110,7 +110,11 @@ export function computeDeviceStatus(
     ...(leaseLive && annotations[ANNOTATION.updatesPerSecond] !== undefined
       ? { updatesPerSecond: Number(annotations[ANNOTATION.updatesPerSecond]) }
       : { updatesPerSecond: 0 }),
-    ...(previous.lastBackup ? { lastBackup: previous.lastBackup } : {}),
+    ...(annotations[BACKUP_ANNOTATION.lastTime]
+      ? { lastBackup: { time: annotations[BACKUP_ANNOTATION.lastTime], hash: annotations[BACKUP_ANNOTATION.lastHash] ?? '' } }
+      : previous.lastBackup
+        ? { lastBackup: previous.lastBackup }
+        : {}),
   };
 
   const transitions: StatusTransition[] = [];

@@ -3,6 +3,7 @@
  * when OTEL_EXPORTER_OTLP_ENDPOINT is set, metrics and traces over OTLP/HTTP. Modules only use
  * `@opentelemetry/api`; this is called once by each process entrypoint, before anything else.
  */
+import { createServer, type Server } from 'node:http';
 import { metrics, trace } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -38,16 +39,24 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   const readers: MetricReader[] = [];
   let prometheus: PrometheusExporter | undefined;
   let prometheusPort: number | undefined;
+  let server: Server | undefined;
   if (options.prometheusPort !== undefined) {
-    prometheus = new PrometheusExporter({
-      port: options.prometheusPort,
-      host: options.prometheusHost ?? '0.0.0.0',
-      preventServerStart: true,
+    // Our own listener, because the exporter reads port 0 as "the default 9464".
+    prometheus = new PrometheusExporter({ preventServerStart: true });
+    const exporter = prometheus;
+    server = createServer((req, res) => {
+      if (req.url?.split('?')[0] === '/metrics') exporter.getMetricsRequestHandler(req, res);
+      else {
+        res.statusCode = 404;
+        res.end('not found');
+      }
     });
-    await prometheus.startServer();
-    // The exporter keeps its http.Server private; the bound port matters when 0 was asked for.
-    const server = (prometheus as unknown as { _server?: import('node:http').Server })._server;
-    const address = server?.address();
+    const listening = server;
+    await new Promise<void>((res, rej) => {
+      listening.once('error', rej);
+      listening.listen(options.prometheusPort, options.prometheusHost ?? '0.0.0.0', () => res());
+    });
+    const address = server.address();
     prometheusPort = address && typeof address === 'object' ? address.port : options.prometheusPort;
     readers.push(prometheus);
   }
@@ -73,6 +82,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
     ...(prometheusPort === undefined ? {} : { prometheusPort }),
     shutdown: async () => {
       await Promise.allSettled([meterProvider.shutdown(), tracerProvider.shutdown()]);
+      await new Promise((res) => (server ? server.close(res) : res(undefined)));
       metrics.disable();
       trace.disable();
     },

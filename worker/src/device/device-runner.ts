@@ -8,7 +8,7 @@ import { log } from '@switchforge/platform/log';
 import { Backoff } from './backoff.js';
 import type { CollectionPlanner, CollectionUnit } from './collection-plan.js';
 import type { MetricWriter } from './metric-writer.js';
-import { CollectorError, type Sample, type SessionState } from './sample.js';
+import { CollectorError, type Collector, type Sample, type SessionState } from './sample.js';
 
 const meter = metrics.getMeter('switchforge-worker');
 const updatesReceived = meter.createCounter('switchforge.worker.updates.received', {
@@ -42,6 +42,10 @@ export interface DeviceRunnerOptions {
   writer: MetricWriter;
   /** Extra labels from the Device spec added to every sample. */
   extraLabels?: () => Readonly<Record<string, string>>;
+  /** More annotations published on the Lease with the session state (configuration backups). */
+  leaseAnnotations?: () => Readonly<Record<string, string>>;
+  /** Called when this worker gains or loses the Lease. */
+  onLeaseChange?: (held: boolean) => void;
 }
 
 /**
@@ -88,6 +92,7 @@ export class DeviceRunner {
         if (outcome.held && !this.holding) {
           log.info('collector lease acquired', { device: this.options.device });
           this.holding = true;
+          this.options.onLeaseChange?.(true);
           writer.resume();
           this.syncUnits();
         } else if (!outcome.held && this.holding) {
@@ -105,12 +110,14 @@ export class DeviceRunner {
       await writer.flush();
       await lease.release().catch((e: unknown) => log.warn('lease release failed', { error: errorMessage(e) }));
       this.holding = false;
+      this.options.onLeaseChange?.(false);
     }
   }
 
   private loseLease(why: string): void {
     log.warn('collector lease lost: stopping collection and writes', { device: this.options.device, why });
     this.holding = false;
+    this.options.onLeaseChange?.(false);
     this.options.writer.pause();
     void this.stopUnits([...this.units.keys()]);
   }
@@ -143,11 +150,26 @@ export class DeviceRunner {
   private async superviseUnit(running: RunningUnit): Promise<void> {
     const backoff = new Backoff(500, 30_000);
     const { signal } = running.abort;
+    // One collector per unit, reused across reconnects, closed when the unit goes.
+    const collector = running.unit.create();
+    try {
+      await this.collectUntilStopped(running, collector, backoff, signal);
+    } finally {
+      collector.close?.();
+    }
+  }
+
+  private async collectUntilStopped(
+    running: RunningUnit,
+    collector: Collector,
+    backoff: Backoff,
+    signal: AbortSignal,
+  ): Promise<void> {
     let failedBefore = false;
     while (!signal.aborted) {
       let connectedAt = 0;
       try {
-        await running.unit.create().run(
+        await collector.run(
           {
             onSamples: (samples) => this.onSamples(samples),
             onState: (state) => {
@@ -220,6 +242,6 @@ export class DeviceRunner {
     if (this.lastSampleNs > 0n) {
       annotations[ANNOTATION.lastSampleTime] = formatTime(new Date(Number(this.lastSampleNs / 1_000_000n)));
     }
-    return annotations;
+    return { ...this.options.leaseAnnotations?.(), ...annotations };
   }
 }

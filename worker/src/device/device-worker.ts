@@ -5,6 +5,10 @@ import { LABEL_COMPONENT, LABEL_DEVICE, LABEL_MANAGED_BY, MANAGER } from '@switc
 import { SupervisedInformer } from '@switchforge/platform/kube';
 import { LeaseLock } from '@switchforge/platform/lease';
 import { log } from '@switchforge/platform/log';
+import { createDataSource } from '@switchforge/platform/db';
+import { BackupService } from '../backup/backup-service.js';
+import { fetchRunningConfig } from '../backup/fetch.js';
+import { BackupStore } from '../backup/store.js';
 import { planGnmi } from '../gnmi/plan.js';
 import { planNetconf } from '../netconf/plan.js';
 import type { CollectionPlanner } from './collection-plan.js';
@@ -74,6 +78,19 @@ export async function runDeviceWorker(config: DeviceWorkerConfig, kc: KubeConfig
     // Owned by the Device, so deleting the Device garbage-collects its Lease too.
     ownerReferences: [{ apiVersion: API_VERSION, kind: DEVICE.kind, name: config.name, uid: device.metadata.uid! }],
   });
+  // Configuration backups run beside collection, only while this worker holds the Lease.
+  const backupDb = createDataSource({
+    url: config.databaseUrl,
+    ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+    poolSize: 2,
+  });
+  await backupDb.initialize();
+  const backups = new BackupService({
+    store: new BackupStore(backupDb),
+    fetch: (d, abort) => fetchRunningConfig(d, secrets, { signal: abort }),
+  });
+  backups.updateDevice(device);
+
   let current = device;
   const runner = new DeviceRunner({
     device: `${config.namespace}/${config.name}`,
@@ -82,6 +99,8 @@ export async function runDeviceWorker(config: DeviceWorkerConfig, kc: KubeConfig
     planner: planFor(secrets),
     writer,
     extraLabels: () => current.spec.labels ?? {},
+    leaseAnnotations: () => backups.leaseAnnotations(),
+    onLeaseChange: (held) => backups.setActive(held),
   });
   runner.updateDevice(device);
   informer.on((d, kind) => {
@@ -91,7 +110,9 @@ export async function runDeviceWorker(config: DeviceWorkerConfig, kc: KubeConfig
     }
     current = d;
     runner.updateDevice(d);
+    backups.updateDevice(d);
   });
+  backups.start();
 
   const health = await serveHealth(config.host, config.healthPort, () => ({
     live: true,
@@ -101,8 +122,10 @@ export async function runDeviceWorker(config: DeviceWorkerConfig, kc: KubeConfig
   try {
     await runner.run(signal);
   } finally {
+    await backups.stop();
     await informer.stop();
     await writer.close();
+    await backupDb.destroy();
     await new Promise((res) => health.close(res));
   }
 }

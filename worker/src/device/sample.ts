@@ -41,6 +41,11 @@ export interface Collector {
    * stopped cleanly; rejects with a `CollectorError` (carrying a SessionFailureReason) on failure.
    */
   run(handlers: CollectorHandlers, signal: AbortSignal): Promise<void>;
+  /**
+   * Releases what outlives one `run` (a gRPC channel keeps its learned keepalive between
+   * reconnects). Called once when the collection unit is removed or the worker stops.
+   */
+  close?(): void;
 }
 
 export interface CollectorHandlers {
