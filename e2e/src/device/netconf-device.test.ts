@@ -90,6 +90,26 @@ describe('a NETCONF Device', () => {
     assert.match(table.stdout, /spine1\s+netconf\s+127\.0\.0\.1\s+True\s+Connected/);
   });
 
+  test('a backup requested by annotation stores the running configuration once and reports it in status.lastBackup', async () => {
+    const requested = new Date().toISOString();
+    const r = await kubectl('annotate', 'device', 'spine1', '-n', ns, '--overwrite', `switchforge.io/backup-requested=${requested}`);
+    assert.equal(r.code, 0, r.stderr);
+    await waitFor('a stored backup', async () => {
+      const b = await db.query(`SELECT 1 FROM config_backups WHERE device = $1`, [`${ns}/spine1`]);
+      return (b.rowCount ?? 0) > 0;
+    }, 60_000, 500);
+    const stored = await db.query<{ content_hash: string; format: string }>(`SELECT content_hash, format FROM config_backups WHERE device = $1`, [`${ns}/spine1`]);
+    assert.equal(stored.rows[0]!.format, 'xml');
+    await waitFor('status.lastBackup', async () =>
+      (await kubectl('get', 'device', 'spine1', '-n', ns, '-o', 'jsonpath={.status.lastBackup.hash}')).stdout.trim() === stored.rows[0]!.content_hash,
+    30_000, 500);
+    // The same request again, and the unchanged configuration, store nothing new.
+    await kubectl('annotate', 'device', 'spine1', '-n', ns, '--overwrite', `switchforge.io/backup-requested=${new Date().toISOString()}`);
+    await new Promise((res) => setTimeout(res, 4000));
+    const count = await db.query(`SELECT 1 FROM config_backups WHERE device = $1`, [`${ns}/spine1`]);
+    assert.equal(count.rowCount, 1);
+  });
+
   test('a switch whose host key does not match the pinned one is refused: Connected=False/HostKeyMismatch, no rows', async () => {
     await apply(device('spine2', 'wrong-hostkey'));
     await waitFor('HostKeyMismatch', async () => (await condition('spine2', 'Connected')) === 'False/HostKeyMismatch', 60_000, 500);

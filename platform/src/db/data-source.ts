@@ -19,7 +19,9 @@ export function createDataSource(options: DatabaseOptions): DataSource {
   return new DataSource({
     type: 'postgres',
     url: options.url,
-    schema: options.schema ?? 'public',
+    // Without a schema, tables resolve through the connection's search_path (which a URL's
+    // `options=-c search_path=...` may set).
+    ...(options.schema ? { schema: options.schema } : {}),
     entities,
     migrations,
     migrationsTableName: 'switchforge_migrations',
