@@ -28,6 +28,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 fi
 
 bash e2e/infra/build-binaries.sh
+# Protocol peers and tools written by others that the tests drive.
+bash e2e/infra/prometheus.sh >/dev/null
+bash e2e/infra/chromium.sh >/dev/null
 
 if [ "${1:-}" != "--no-python" ] && [ -f python-workers/setup.sh ]; then
   bash python-workers/setup.sh >/dev/null

@@ -10,6 +10,7 @@ ETCD_VERSION=v3.6.16
 KWOK_VERSION=v0.7.0
 TEMPORAL_CLI_VERSION=v1.5.1
 GNMI_VERSION=v0.14.1
+HELM_VERSION=v3.19.5
 
 CACHE="${SWITCHFORGE_CACHE:-$HOME/.cache/switchforge}"
 BIN="$CACHE/bin"
@@ -75,9 +76,44 @@ build_module_cmd() { # name module version package
 build_etcd() { build_module_cmd etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION" go.etcd.io/etcd/server/v3; }
 build_kwok() { build_module_cmd kwok sigs.k8s.io/kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok; }
 build_temporal() { build_module_cmd temporal github.com/temporalio/cli "$TEMPORAL_CLI_VERSION" github.com/temporalio/cli/cmd/temporal; }
+# helm: the chart's lint and template tests. The -X flags stamp the version `helm version` reports
+# and the Kubernetes version that lint and template assume (helm's Makefile derives it from
+# client-go; ours is the control plane's, which helm $HELM_VERSION's client-go matches).
+build_helm() {
+  local minor="${K8S_VERSION#v1.}"
+  minor="${minor%%.*}"
+  have helm "$HELM_VERSION+k8s1.$minor" && return 0
+  log "helm $HELM_VERSION from helm.sh/helm/v3/cmd/helm"
+  local dir="$WORK/helm-$HELM_VERSION" ld="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" pkg
+  for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+    ld="$ld -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$minor"
+  done
+  mkdir -p "$dir"
+  printf 'module switchforge.local/helm-build\ngo 1.24\n' > "$dir/go.mod"
+  (cd "$dir" && go get "helm.sh/helm/v3@$HELM_VERSION" && go build -trimpath -ldflags "$ld" -o "$dir/helm" helm.sh/helm/v3/cmd/helm)
+  install -m 0755 "$dir/helm" "$BIN/helm"
+  echo "$HELM_VERSION+k8s1.$minor" > "$BIN/helm.version"
+}
 build_gnmi-fake() { build_module_cmd gnmi-fake-server github.com/openconfig/gnmi "$GNMI_VERSION" github.com/openconfig/gnmi/testing/fake/gnmi/cmd/fake_server; }
 
+# Telegraf (the ingest benchmark's comparison) with only the plugins the benchmark runs: its
+# build tags select plugins, which cuts the build to about 30 s once the Go cache holds grpc (a
+# few minutes cold) instead of compiling hundreds of plugins. Not in the default targets.
+build_telegraf() {
+  local version=v1.37.2 tags=custom,inputs.gnmi,outputs.postgresql
+  have telegraf "$version+$tags" && return 0
+  log "telegraf $version with $tags"
+  local dir="$WORK/telegraf-$version"
+  mkdir -p "$dir"
+  printf 'module switchforge.local/telegraf-build\ngo 1.25\n' > "$dir/go.mod"
+  (cd "$dir" && go get "github.com/influxdata/telegraf@$version" \
+    && go build -trimpath -tags "$tags" -ldflags "-s -w -X github.com/influxdata/telegraf/internal.Version=${version#v}" \
+      -o "$dir/telegraf" github.com/influxdata/telegraf/cmd/telegraf)
+  install -m 0755 "$dir/telegraf" "$BIN/telegraf"
+  echo "$version+$tags" > "$BIN/telegraf.version"
+}
+
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(etcd kubernetes kwok temporal)
+[ ${#targets[@]} -gt 0 ] || targets=(etcd kubernetes kwok temporal gnmi-fake helm)
 for t in "${targets[@]}"; do "build_$t"; done
 log "binaries ready in $BIN"

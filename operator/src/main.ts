@@ -1,13 +1,15 @@
 import { startTelemetry } from '@switchforge/platform/telemetry';
 import { log } from '@switchforge/platform/log';
 import { readOperatorConfig } from './config.js';
-import { loadKubeConfig, runOperator } from './operator.js';
 
 const config = readOperatorConfig();
 const telemetry = await startTelemetry({
   serviceName: 'switchforge-operator',
   prometheusPort: config.SWITCHFORGE_METRICS_PORT,
 });
+// Loaded after startTelemetry: @opentelemetry/api has no proxy meter provider, so instruments
+// created before the SDK is registered would stay no-ops forever.
+const { loadKubeConfig, runOperator } = await import('./operator.js');
 const shutdown = new AbortController();
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {

@@ -7,7 +7,6 @@ import { startTelemetry } from '@switchforge/platform/telemetry';
 import { log } from '@switchforge/platform/log';
 import { errorMessage } from '@switchforge/platform/errors';
 import { readDeviceWorkerEnv } from './device/config.js';
-import { runDeviceWorker } from './device/device-worker.js';
 
 async function device(): Promise<void> {
   const env = readDeviceWorkerEnv();
@@ -18,6 +17,9 @@ async function device(): Promise<void> {
     prometheusPort: env.SWITCHFORGE_METRICS_PORT,
     prometheusHost: host,
   });
+  // Loaded after startTelemetry: @opentelemetry/api has no proxy meter provider, so instruments
+  // created before the SDK is registered would stay no-ops forever.
+  const { runDeviceWorker } = await import('./device/device-worker.js');
   const kc = new KubeConfig();
   kc.loadFromDefault();
   const shutdown = new AbortController();

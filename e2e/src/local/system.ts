@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrate } from '@switchforge/platform/db';
 import { kubectl } from '../infra/kubernetes.js';
-import { repoRoot } from '../infra/paths.js';
+import { cacheDir, repoRoot } from '../infra/paths.js';
 import { freePort, waitFor } from '../infra/ports.js';
 import { isAlive, startDetached, stopProcess, tail } from '../infra/processes.js';
 import { loadState, saveState, startStack, stopStack, type StackState } from '../infra/stack.js';
@@ -84,13 +84,16 @@ export async function startSystem(stateDir: string): Promise<{ state: StackState
   if (existsSync(join(repoRoot, 'api/src/main.ts'))) {
     const apiPort = await freePort();
     const apiMetrics = await freePort();
+    const graphiql = join(cacheDir, 'graphiql', '4.5.0', 'dist');
     spawnComponent(state, procs, 'api', 'api/src/main.ts', [], {
       KUBECONFIG: k.kubeconfig,
-      NODE_ENV: 'development',
+      SWITCHFORGE_API_MODE: 'development',
+      SWITCHFORGE_API_HOST: '127.0.0.1',
       SWITCHFORGE_API_PORT: String(apiPort),
       SWITCHFORGE_METRICS_PORT: String(apiMetrics),
-      SWITCHFORGE_DATABASE_URL: pgInfo.dsn,
-    }, `http://127.0.0.1:${apiPort}/graphql`);
+      DATABASE_URL: pgInfo.dsn,
+      ...(existsSync(graphiql) ? { SWITCHFORGE_GRAPHIQL_ASSETS: graphiql } : {}),
+    }, `http://127.0.0.1:${apiPort}/graphql  (GraphiQL; metrics http://127.0.0.1:${apiMetrics}/metrics)`);
   }
 
   // Lab Devices pointing at the simulator, with their Secrets.

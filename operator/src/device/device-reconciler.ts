@@ -66,7 +66,13 @@ export class DeviceReconciler implements Reconciler {
 
     const now = this.now();
     const expiry = leaseExpiry(lease);
-    if (expiry && expiry <= now && holderPod) await this.evictIfNodeLost(holderPod);
+    // No live collector: any worker pod of this device stranded on a lost node is deleted, so
+    // its Deployment replaces it on a live node without waiting for the node controller.
+    let stranded = 0;
+    if (!expiry || expiry <= now) {
+      const devicePods = this.caches.pods.list(namespace).filter((p) => p.metadata?.labels?.[LABEL_DEVICE] === name);
+      for (const pod of devicePods) if (await this.evictIfNodeLost(pod)) stranded++;
+    }
 
     const { status, transitions } = computeDeviceStatus(device, { deployment, lease, holderPod }, now);
     if (statusChanged(device.status, status, now)) {
@@ -76,8 +82,10 @@ export class DeviceReconciler implements Reconciler {
       );
       for (const t of transitions) await this.recordEvent(device, t);
     }
-    // No watch event fires when a lease lapses: look again just after it would expire.
+    // No watch event fires when a lease lapses: look again just after it would expire, and soon
+    // while a lapsed lease waits for its node's lease to lapse too.
     if (expiry && expiry > now) return { requeueAfterMs: expiry.getTime() - now.getTime() + 500 };
+    if (expiry || stranded > 0) return { requeueAfterMs: 1000 };
     return { requeueAfterMs: 30_000 };
   }
 
@@ -101,14 +109,13 @@ export class DeviceReconciler implements Reconciler {
   }
 
   /** A worker whose lease lapsed on a NotReady node is deleted so its Deployment replaces it elsewhere. */
-  private async evictIfNodeLost(pod: V1Pod): Promise<void> {
+  private async evictIfNodeLost(pod: V1Pod): Promise<boolean> {
     const nodeName = pod.spec?.nodeName;
-    if (!nodeName || pod.metadata?.deletionTimestamp) return;
+    if (!nodeName || pod.metadata?.deletionTimestamp) return false;
     const node = this.caches.nodes.get(nodeName);
     const ready = node?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
-    const nodeLeaseExpiry = leaseExpiry(this.caches.nodeLeases.get(nodeName, 'kube-node-lease'));
-    const heartbeatStale = !nodeLeaseExpiry || nodeLeaseExpiry <= this.now();
-    if (node && ready === 'True' && !heartbeatStale) return;
+    const heartbeatStale = nodeHeartbeatMissed(this.caches.nodeLeases.get(nodeName, 'kube-node-lease'), this.now());
+    if (node && ready === 'True' && !heartbeatStale) return false;
     log.warn('evicting worker on lost node', { pod: pod.metadata?.name, node: nodeName });
     try {
       await this.clients.core.deleteNamespacedPod({
@@ -119,6 +126,7 @@ export class DeviceReconciler implements Reconciler {
     } catch (e) {
       if (!isStatus(e, 404)) throw e;
     }
+    return true;
   }
 
   private async recordEvent(device: Device, t: StatusTransition): Promise<void> {
@@ -151,6 +159,18 @@ export class DeviceReconciler implements Reconciler {
       log.warn('could not record event', { device: device.metadata.name, error: String(e) });
     }
   }
+}
+
+/**
+ * A kubelet renews its node Lease every quarter of the lease duration; a node that missed more
+ * than one renewal while one of our workers lost its own Lease is treated as lost, well before
+ * the node Lease expires (40 s by default) and the node controller reacts.
+ */
+export function nodeHeartbeatMissed(nodeLease: V1Lease | undefined, now: Date): boolean {
+  const renew = nodeLease?.spec?.renewTime;
+  if (!renew) return true;
+  const durationMs = (nodeLease.spec?.leaseDurationSeconds ?? 40) * 1000;
+  return now.getTime() - new Date(renew).getTime() > durationMs * 0.4;
 }
 
 export function deviceKeyForLabels(namespace: string | undefined, labels: Record<string, string> | undefined): string | undefined {

@@ -34,6 +34,7 @@ export class SupervisedInformer<T extends KubernetesObject> {
   private readonly informer: Informer<T> & ObjectCache<T>;
   private stopped = false;
   private synced = false;
+  private restarting = false;
   private failures = 0;
   private lastError: unknown;
 
@@ -44,10 +45,8 @@ export class SupervisedInformer<T extends KubernetesObject> {
     this.informer = makeInformer(kubeConfig, spec.path, spec.list, spec.labelSelector);
     this.informer.on('error', (err: unknown) => {
       this.lastError = err;
-      if (!this.stopped) void this.restart();
-    });
-    this.informer.on('connect', () => {
-      this.failures = 0;
+      // Before the first sync, start() retries itself; afterwards one restart at a time.
+      if (!this.stopped && this.synced && !this.restarting) void this.restart();
     });
   }
 
@@ -69,18 +68,29 @@ export class SupervisedInformer<T extends KubernetesObject> {
       await this.informer.start();
       if (this.lastError === undefined) break;
       if (this.stopped) return;
+      log.warn(`list ${this.spec.name} failed, retrying`, { error: String(this.lastError).slice(0, 300) });
       await this.backoff();
     }
+    this.failures = 0;
     this.synced = true;
   }
 
   private async restart(): Promise<void> {
-    watchRestarts.add(1, { informer: this.spec.name });
-    log.warn(`watch ${this.spec.name} failed, restarting`, { error: String(this.lastError) });
-    await this.backoff();
-    if (this.stopped) return;
-    this.lastError = undefined;
-    await this.informer.start();
+    this.restarting = true;
+    try {
+      for (;;) {
+        watchRestarts.add(1, { informer: this.spec.name });
+        log.warn(`watch ${this.spec.name} failed, restarting`, { error: String(this.lastError).slice(0, 300) });
+        await this.backoff();
+        if (this.stopped) return;
+        this.lastError = undefined;
+        await this.informer.start();
+        if (this.lastError === undefined) break;
+      }
+      this.failures = 0;
+    } finally {
+      this.restarting = false;
+    }
   }
 
   private async backoff(): Promise<void> {

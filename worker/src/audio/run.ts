@@ -9,8 +9,6 @@ import { portSchema, readEnvConfig } from '@switchforge/platform/config';
 import { errorMessage } from '@switchforge/platform/errors';
 import { log } from '@switchforge/platform/log';
 import { startTelemetry } from '@switchforge/platform/telemetry';
-import { runAudioWorkerProcess } from './main.js';
-import { PostgresResultSink } from './result-sink-postgres.js';
 
 const Env = z.object({
   SWITCHFORGE_DATABASE_URL: z.string().min(1, 'the PostgreSQL URL results are written to'),
@@ -28,6 +26,10 @@ async function main(): Promise<void> {
     serviceName: 'switchforge-audio-worker',
     ...(env.SWITCHFORGE_METRICS_PORT !== undefined ? { prometheusPort: env.SWITCHFORGE_METRICS_PORT } : {}),
   });
+  // Loaded after startTelemetry: @opentelemetry/api has no proxy meter provider, so instruments
+  // created before the SDK is registered would stay no-ops forever.
+  const { runAudioWorkerProcess } = await import('./main.js');
+  const { PostgresResultSink } = await import('./result-sink-postgres.js');
   const db = { url: env.SWITCHFORGE_DATABASE_URL, ...(env.SWITCHFORGE_DATABASE_SCHEMA ? { schema: env.SWITCHFORGE_DATABASE_SCHEMA } : {}) };
   if (env.AUDIO_MIGRATE) log.info('migrated', { applied: await migrate(db) });
   const dataSource = createDataSource(db);

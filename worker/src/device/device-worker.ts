@@ -9,6 +9,8 @@ import { createDataSource } from '@switchforge/platform/db';
 import { BackupService } from '../backup/backup-service.js';
 import { fetchRunningConfig } from '../backup/fetch.js';
 import { BackupStore } from '../backup/store.js';
+import { LiveFeed } from '../live/live-feed.js';
+import { startLiveServer } from '../live/live-server.js';
 import { planGnmi } from '../gnmi/plan.js';
 import { planNetconf } from '../netconf/plan.js';
 import type { CollectionPlanner } from './collection-plan.js';
@@ -45,13 +47,19 @@ function planFor(secrets: DeviceSecrets): CollectionPlanner {
 export async function runDeviceWorker(config: DeviceWorkerConfig, kc: KubeConfig, signal: AbortSignal): Promise<void> {
   const customObjects = kc.makeApiClient(CustomObjectsApi);
   const secrets = await readDeviceSecrets();
+  // Committed batches go into a bounded ring that API replicas pull from (see README: live path).
+  const feed = new LiveFeed();
+  const live = await startLiveServer(feed, { host: config.host, port: config.livePort });
   const writer = new MetricWriter({
     databaseUrl: config.databaseUrl,
     ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
     batchSize: config.batchSize,
     flushIntervalMs: config.flushIntervalMs,
     maxBufferedSamples: config.maxBufferedSamples,
-    ...(config.onCommitted ? { onCommitted: config.onCommitted } : {}),
+    onCommitted: (batch) => {
+      feed.publish(batch);
+      config.onCommitted?.(batch);
+    },
   });
   const informer = new SupervisedInformer<Device>(kc, {
     name: 'device',
@@ -126,6 +134,7 @@ export async function runDeviceWorker(config: DeviceWorkerConfig, kc: KubeConfig
     await informer.stop();
     await writer.close();
     await backupDb.destroy();
+    await live.close();
     await new Promise((res) => health.close(res));
   }
 }

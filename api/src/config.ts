@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { portSchema, readEnvConfig } from '@switchforge/platform/config';
+
+const envSchema = z.object({
+  SWITCHFORGE_API_MODE: z.enum(['development', 'production']).default('production'),
+  SWITCHFORGE_API_HOST: z.string().default('0.0.0.0'),
+  SWITCHFORGE_API_PORT: portSchema.default(8080),
+  SWITCHFORGE_METRICS_PORT: portSchema.default(9464),
+  DATABASE_URL: z.string().min(1),
+  SWITCHFORGE_DB_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .optional(),
+  /** The port device workers serve their live stream on. */
+  SWITCHFORGE_LIVE_PORT: portSchema.default(8090),
+  SWITCHFORGE_API_RATE_PER_SECOND: z.coerce.number().positive().default(50),
+  SWITCHFORGE_API_RATE_BURST: z.coerce.number().int().positive().default(200),
+  SWITCHFORGE_API_MAX_DEPTH: z.coerce.number().int().positive().default(8),
+  SWITCHFORGE_API_MAX_COST: z.coerce.number().int().positive().default(5_000),
+  SWITCHFORGE_API_SUBSCRIBER_QUEUE: z.coerce.number().int().positive().default(256),
+  /** Directory holding @graphql-yoga/graphiql's dist, served in development mode. */
+  SWITCHFORGE_GRAPHIQL_ASSETS: z.string().optional(),
+  /** Seconds a closing replica gives open requests before it exits. */
+  SWITCHFORGE_API_SHUTDOWN_GRACE: z.coerce.number().nonnegative().default(5),
+});
+
+export type ApiConfig = z.infer<typeof envSchema>;
+
+export function readApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  return readEnvConfig(envSchema, env);
+}

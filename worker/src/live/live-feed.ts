@@ -1,0 +1,197 @@
+import { metrics } from '@opentelemetry/api';
+import type { CommittedBatch } from '../device/metric-writer.js';
+import type { Sample } from '../device/sample.js';
+import type { WireBatch, WireGap, WireSample } from './wire.js';
+
+const meter = metrics.getMeter('switchforge-worker');
+const published = meter.createCounter('switchforge.worker.live.batches.published', {
+  description: 'Committed batches stamped with a sequence and offered to live subscribers',
+});
+const evicted = meter.createCounter('switchforge.worker.live.batches.evicted', {
+  description: 'Batches that left the replay ring (count, byte or age limit)',
+});
+
+export interface RetentionOptions {
+  /** Most batches kept per device. */
+  maxBatches: number;
+  /** Most serialised bytes kept per device. */
+  maxBytes: number;
+  /** Oldest batch kept, by commit time. */
+  maxAgeMs: number;
+}
+
+export const DEFAULT_RETENTION: RetentionOptions = {
+  maxBatches: 10_000,
+  maxBytes: 64 * 1024 * 1024,
+  maxAgeMs: 10 * 60_000,
+};
+
+/** One batch as held in the ring: the message and its serialised line (sent as is to every reader). */
+export interface RingEntry {
+  readonly batch: WireBatch;
+  /** NDJSON line, newline included; serialised once, shared by all readers. */
+  readonly line: string;
+  readonly bytes: number;
+}
+
+export type Replay =
+  | { kind: 'entries'; entries: readonly RingEntry[] }
+  | { kind: 'gap'; gap: WireGap; entries: readonly RingEntry[] };
+
+export type FeedListener = (entry: RingEntry) => void;
+
+interface DeviceRing {
+  entries: RingEntry[];
+  bytes: number;
+  /** Sequence of the newest batch ever published here (survives eviction). */
+  last?: number;
+  listeners: Set<FeedListener>;
+}
+
+export interface LiveFeedOptions {
+  retention?: Partial<RetentionOptions>;
+  /** Wall clock in ms; tests replace it to prove monotonicity when the clock steps back. */
+  now?: () => number;
+}
+
+/**
+ * The worker's side of the live path: every committed batch gets a per-device sequence and goes
+ * into a bounded ring (count, bytes, age) from which API replicas replay after a reconnect, then
+ * to the listeners following live.
+ *
+ * The sequence is a hybrid clock, `max(last + 1, now_ms * 1000)`: strictly increasing within a
+ * process, and a worker that restarts or takes the device over starts above anything its
+ * predecessor issued as long as the clocks agree to better than the gap between commits. It
+ * stays below 2^53 (safe in JSON and JavaScript numbers) until the year 2255.
+ */
+export class LiveFeed {
+  private readonly rings = new Map<string, DeviceRing>();
+  private readonly retention: RetentionOptions;
+  private readonly now: () => number;
+
+  constructor(options: LiveFeedOptions = {}) {
+    this.retention = { ...DEFAULT_RETENTION, ...options.retention };
+    this.now = options.now ?? Date.now;
+  }
+
+  publish(batch: CommittedBatch): WireBatch | undefined {
+    if (batch.samples.length === 0) return undefined;
+    const ring = this.ring(batch.device);
+    const now = this.now();
+    const seq = Math.max((ring.last ?? 0) + 1, Math.floor(now * 1000));
+    const wire: WireBatch = {
+      type: 'batch',
+      device: batch.device,
+      seq,
+      ...(ring.last === undefined ? {} : { prev: ring.last }),
+      committedAt: now,
+      samples: batch.samples.map(toWire),
+    };
+    const line = `${JSON.stringify(wire)}\n`;
+    const entry: RingEntry = { batch: wire, line, bytes: Buffer.byteLength(line) };
+    ring.entries.push(entry);
+    ring.bytes += entry.bytes;
+    ring.last = seq;
+    this.evict(ring, now);
+    published.add(1);
+    for (const l of ring.listeners) l(entry);
+    return wire;
+  }
+
+  /** The newest sequence published for a device. */
+  head(device: string): number | undefined {
+    return this.rings.get(device)?.last;
+  }
+
+  /** Devices with at least one published batch. */
+  devices(): string[] {
+    return [...this.rings.keys()];
+  }
+
+  /**
+   * What a reader that has seen everything up to `since` must get before following live. A gap
+   * is reported when `since` is given and the ring no longer reaches back to `since` (evicted, or published by an
+   * earlier worker); the entries after it are returned all the same.
+   */
+  replay(device: string, since: number | undefined): Replay {
+    const ring = this.ring(device);
+    this.evict(ring, this.now());
+    // A reader that started before anything was published takes everything, without a gap.
+    if (since === undefined) return { kind: 'entries', entries: ring.entries.slice() };
+    const i = firstAfter(ring.entries, since);
+    if (i === ring.entries.length) {
+      // Nothing newer held: a gap only if batches newer than `since` existed and were evicted.
+      if (ring.last !== undefined && ring.last > since) {
+        return { kind: 'gap', gap: this.gap(device, since, ring.last + 1, 'evicted'), entries: [] };
+      }
+      return { kind: 'entries', entries: [] };
+    }
+    const first = ring.entries[i]!;
+    const entries = ring.entries.slice(i);
+    const prev = first.batch.prev;
+    if (prev === since) return { kind: 'entries', entries };
+    if (prev === undefined) {
+      return { kind: 'gap', gap: this.gap(device, since, first.batch.seq, 'worker-restarted'), entries };
+    }
+    if (prev > since)
+      return { kind: 'gap', gap: this.gap(device, since, first.batch.seq, 'evicted'), entries };
+    // `since` lies between two held batches (a client's own number, not one we issued): no loss.
+    return { kind: 'entries', entries };
+  }
+
+  /** Follows new batches of a device; returns the unsubscribe function. */
+  follow(device: string, listener: FeedListener): () => void {
+    const ring = this.ring(device);
+    ring.listeners.add(listener);
+    return () => ring.listeners.delete(listener);
+  }
+
+  private gap(device: string, since: number, resumeFrom: number, reason: WireGap['reason']): WireGap {
+    return { type: 'gap', device, since, resumeFrom, reason };
+  }
+
+  private ring(device: string): DeviceRing {
+    let ring = this.rings.get(device);
+    if (!ring) {
+      ring = { entries: [], bytes: 0, listeners: new Set() };
+      this.rings.set(device, ring);
+    }
+    return ring;
+  }
+
+  private evict(ring: DeviceRing, now: number): void {
+    const { maxBatches, maxBytes, maxAgeMs } = this.retention;
+    let n = 0;
+    while (
+      ring.entries.length > 0 &&
+      (ring.entries.length - n > maxBatches ||
+        ring.bytes > maxBytes ||
+        now - ring.entries[n]!.batch.committedAt > maxAgeMs)
+    ) {
+      ring.bytes -= ring.entries[n]!.bytes;
+      n++;
+      if (n === ring.entries.length) break;
+    }
+    if (n > 0) {
+      ring.entries.splice(0, n);
+      evicted.add(n);
+    }
+  }
+}
+
+/** Index of the first entry whose sequence is above `since` (entries are in sequence order). */
+function firstAfter(entries: readonly RingEntry[], since: number): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (entries[mid]!.batch.seq > since) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+function toWire(s: Sample): WireSample {
+  const base = { path: s.path, labels: s.labels, ts: s.timestampNs.toString() };
+  return s.value === undefined ? { ...base, deleted: true } : { ...base, value: s.value };
+}
