@@ -18,6 +18,8 @@ cleanup() { node --import tsx e2e/src/infra/cli.ts down >/dev/null 2>&1 || true;
 trap cleanup EXIT
 echo "== starting infrastructure"
 node --import tsx e2e/src/infra/cli.ts up
+# The CRDs once for the run: suites applying them at the same moment would race to create them.
+"${SWITCHFORGE_CACHE:-$HOME/.cache/switchforge}/bin/kubectl" --kubeconfig "$state/kubernetes/admin.kubeconfig" apply --server-side -f crds/device.yaml -f crds/audiojob.yaml >/dev/null
 
 status=0
 echo "== TypeScript tests"

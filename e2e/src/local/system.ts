@@ -96,6 +96,39 @@ export async function startSystem(stateDir: string): Promise<{ state: StackState
     }, `http://127.0.0.1:${apiPort}/graphql  (GraphiQL; metrics http://127.0.0.1:${apiMetrics}/metrics)`);
   }
 
+  // Prometheus scraping the operator, the API and every worker pod (found through the cluster).
+  const promPort = await freePort();
+  const promDir = join(state.dir, 'prometheus');
+  mkdirSync(promDir, { recursive: true });
+  const staticTargets = Object.values(procs)
+    .map((p) => /http:\/\/(127\.0\.0\.1:\d+)\/metrics/.exec(p.endpoint ?? '')?.[1])
+    .filter((t): t is string => t !== undefined);
+  writeFileSync(join(promDir, 'prometheus.yml'), [
+    'global: { scrape_interval: 5s }',
+    'scrape_configs:',
+    `  - job_name: switchforge\n    static_configs: [{ targets: ${JSON.stringify(staticTargets)} }]`,
+    '  - job_name: switchforge-pods',
+    '    kubernetes_sd_configs:',
+    `      - { role: pod, kubeconfig_file: ${JSON.stringify(k.kubeconfig)} }`,
+    '    relabel_configs:',
+    '      - { source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_scrape], regex: "true", action: keep }',
+    '      - { source_labels: [__meta_kubernetes_pod_ip, __meta_kubernetes_pod_annotation_prometheus_io_port], regex: "(.+);(.+)", replacement: "$1:$2", target_label: __address__ }',
+    '      - { source_labels: [__meta_kubernetes_namespace], target_label: namespace }',
+    '      - { source_labels: [__meta_kubernetes_pod_name], target_label: pod }',
+    '',
+  ].join('\n'));
+  const promLog = join(state.dir, 'prometheus.log');
+  procs.prometheus = {
+    pid: startDetached('/usr/bin/prometheus', [
+      `--config.file=${join(promDir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(promDir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+      '--storage.tsdb.retention.time=1d',
+    ], promLog),
+    log: promLog,
+    endpoint: `http://127.0.0.1:${promPort}`,
+  };
+
   // Lab Devices pointing at the simulator, with their Secrets.
   const docs: object[] = [
     { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'lab-login', namespace: LAB_NAMESPACE }, stringData: { username: 'telemetry', password: 'lab-password' } },

@@ -1,3 +1,4 @@
+import { metrics, type ObservableResult } from '@opentelemetry/api';
 /**
  * The audio side of the operator: the AudioJob controller and the audio worker pool scaler.
  * operator.ts calls startAudioJobControllers while it leads and the returned stop when it stops.
@@ -25,6 +26,10 @@ export { FINALIZER } from './audiojob-reconciler.js';
 export { POOL_DEPLOYMENT } from './pool/pool-deployment.js';
 
 /** Starts the informer and the controllers; resolves once the cache has synced. */
+const jobsByPhase = metrics.getMeter('switchforge-operator').createObservableGauge('switchforge.operator.audio.jobs', {
+  description: 'AudioJobs by namespace and status.phase, as the operator sees them',
+});
+
 export async function startAudioJobControllers(kc: KubeConfig, config: AudioOperatorConfig): Promise<() => Promise<void>> {
   const customObjects = kc.makeApiClient(CustomObjectsApi);
   const connection = await Connection.connect({ address: config.temporal.address });
@@ -56,6 +61,19 @@ export async function startAudioJobControllers(kc: KubeConfig, config: AudioOper
     config.reconcileWorkers,
   );
   jobs.on((job) => jobController.enqueue(keyOf(job)));
+  // Jobs by phase, from the cache: what the audio dashboard's "jobs by phase" panel shows.
+  const observeJobs = (result: ObservableResult): void => {
+    const counts = new Map<string, number>();
+    for (const job of jobs.list()) {
+      const key = `${job.metadata.namespace}\u0000${job.status?.phase ?? 'Pending'}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    for (const [key, n] of counts) {
+      const [namespace, phase] = key.split('\u0000');
+      result.observe(n, { namespace: namespace ?? '', phase: phase ?? 'Pending' });
+    }
+  };
+  jobsByPhase.addCallback(observeJobs);
 
   let scaler: PoolScaler | undefined;
   let poolController: Controller | undefined;
@@ -84,6 +102,7 @@ export async function startAudioJobControllers(kc: KubeConfig, config: AudioOper
   return async () => {
     await Promise.all([jobController.stop(), poolController?.stop()]);
     scaler?.close();
+    jobsByPhase.removeCallback(observeJobs);
     await jobs.stop();
     await connection.close();
   };

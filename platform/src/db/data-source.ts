@@ -2,10 +2,11 @@ import { DataSource } from 'typeorm';
 import { AudioJobEntity, AudioResultEntity } from './entities/audio-job.js';
 import { ConfigBackupEntity } from './entities/config-backup.js';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-InitialSchema.js';
+import { SeriesIndex1764100000000 } from './migrations/1764100000000-SeriesIndex.js';
 
 export const entities = [ConfigBackupEntity, AudioJobEntity, AudioResultEntity];
 /** In order; each is a class so that the bundle needs no glob loading at run time. */
-export const migrations = [InitialSchema1764000000000];
+export const migrations = [InitialSchema1764000000000, SeriesIndex1764100000000];
 
 export interface DatabaseOptions {
   url: string;

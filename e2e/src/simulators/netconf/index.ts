@@ -255,7 +255,8 @@ export async function startNetconfSimulator(
         continue;
       }
       state.outstanding++;
-      stats.maxOutstanding = Math.max(stats.maxOutstanding, state.outstanding);
+      // close-session may overtake an unanswered poll on shutdown; the one-in-flight rule is about polls.
+      if (!msg.includes('<close-session')) stats.maxOutstanding = Math.max(stats.maxOutstanding, state.outstanding);
       const request = msg;
       state.writing = state.writing
         .then(() => answer(channel, state, request, connection))
