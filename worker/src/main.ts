@@ -44,6 +44,7 @@ async function device(): Promise<void> {
       batchSize: env.SWITCHFORGE_BATCH_SIZE,
       flushIntervalMs: env.SWITCHFORGE_FLUSH_INTERVAL_MS,
       maxBufferedSamples: env.SWITCHFORGE_MAX_BUFFERED_SAMPLES,
+      writeConnections: env.SWITCHFORGE_WRITE_CONNECTIONS,
     },
     kc,
     shutdown.signal,

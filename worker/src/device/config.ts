@@ -15,7 +15,8 @@ const schema = z.object({
   SWITCHFORGE_LIVE_PORT: portSchema.default(8090),
   SWITCHFORGE_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(5000),
   SWITCHFORGE_FLUSH_INTERVAL_MS: z.coerce.number().int().min(1).max(60_000).default(200),
-  SWITCHFORGE_MAX_BUFFERED_SAMPLES: z.coerce.number().int().min(1000).default(500_000),
+  SWITCHFORGE_MAX_BUFFERED_SAMPLES: z.coerce.number().int().min(1000).default(200_000),
+  SWITCHFORGE_WRITE_CONNECTIONS: z.coerce.number().int().min(1).max(16).default(2),
 });
 
 export type DeviceWorkerEnv = z.infer<typeof schema>;

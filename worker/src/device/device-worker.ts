@@ -32,6 +32,7 @@ export interface DeviceWorkerConfig {
   batchSize: number;
   flushIntervalMs: number;
   maxBufferedSamples: number;
+  writeConnections?: number;
   onCommitted?: (batch: CommittedBatch) => void;
 }
 
@@ -56,6 +57,7 @@ export async function runDeviceWorker(config: DeviceWorkerConfig, kc: KubeConfig
     batchSize: config.batchSize,
     flushIntervalMs: config.flushIntervalMs,
     maxBufferedSamples: config.maxBufferedSamples,
+    ...(config.writeConnections ? { connections: config.writeConnections } : {}),
     onCommitted: (batch) => {
       feed.publish(batch);
       config.onCommitted?.(batch);

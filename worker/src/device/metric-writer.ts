@@ -42,6 +42,11 @@ export interface MetricWriterOptions {
   flushIntervalMs: number;
   /** Most samples held in memory; beyond it the oldest are dropped and counted. */
   maxBufferedSamples: number;
+  /**
+   * Batches committed at once, each on its own connection: while PostgreSQL checks keys and
+   * writes one batch, the next is already being encoded and sent (default 2).
+   */
+  connections?: number;
   onCommitted?: (batch: CommittedBatch) => void;
 }
 
@@ -52,20 +57,27 @@ export interface MetricWriterOptions {
  * a retried batch or a hand-over between workers cannot duplicate rows.
  */
 export class MetricWriter {
+  /** Sealed batches waiting for a connection, oldest first. */
   private readonly pending: Sample[][] = [];
   private current: Sample[] = [];
   private buffered = 0;
   private droppedTotal = 0;
   private lastDropAt = 0;
-  private client: pg.Client | undefined;
+  private readonly clients: Array<pg.Client | undefined>;
+  /** One drain loop per connection slot, while it has work. */
+  private readonly drains: Array<Promise<void> | undefined>;
   private flushTimer: NodeJS.Timeout | undefined;
-  private writing: Promise<void> | undefined;
   private closed = false;
   private paused = false;
   private failures = 0;
+  /** Samples of batches being written right now. */
+  private inflight = 0;
   lastCommitAt: Date | undefined;
 
   constructor(private readonly options: MetricWriterOptions) {
+    const slots = Math.max(1, options.connections ?? 2);
+    this.clients = new Array<pg.Client | undefined>(slots).fill(undefined);
+    this.drains = new Array<Promise<void> | undefined>(slots).fill(undefined);
     bufferedGauge.addCallback((r) => r.observe(this.buffered));
   }
 
@@ -107,74 +119,87 @@ export class MetricWriter {
   }
 
   private enforceBound(): void {
-    while (this.buffered > this.options.maxBufferedSamples && this.pending.length > 1) {
-      // Keep the batch being written (index 0); drop the next-oldest.
-      const dropped = this.pending.splice(1, 1)[0]!;
-      this.buffered -= dropped.length;
-      this.droppedTotal += dropped.length;
-      this.lastDropAt = Date.now();
-      droppedUpdates.add(dropped.length);
+    // Batches on a connection are not in `pending`: the oldest waiting batches go first.
+    while (this.buffered > this.options.maxBufferedSamples && this.pending.length > 0) {
+      this.countDropped(this.pending.shift()!.length);
     }
     if (this.buffered > this.options.maxBufferedSamples && this.current.length > 0) {
       const excess = Math.min(this.current.length, this.buffered - this.options.maxBufferedSamples);
       this.current.splice(0, excess);
-      this.buffered -= excess;
-      this.droppedTotal += excess;
-      this.lastDropAt = Date.now();
-      droppedUpdates.add(excess);
+      this.countDropped(excess);
     }
   }
 
-  private kick(): void {
-    if (this.writing || this.pending.length === 0) return;
-    this.writing = this.drain().finally(() => {
-      this.writing = undefined;
-      if (this.pending.length > 0 && !this.closed) this.kick();
-    });
+  private countDropped(n: number): void {
+    this.buffered -= n;
+    this.droppedTotal += n;
+    this.lastDropAt = Date.now();
+    droppedUpdates.add(n);
   }
 
-  private async drain(): Promise<void> {
-    while (this.pending.length > 0 && !this.paused) {
-      const batch = this.pending[0]!;
+  private kick(): void {
+    if (this.closed || this.paused) return;
+    for (let slot = 0; slot < this.drains.length && this.pending.length > 0; slot++) {
+      if (this.drains[slot]) continue;
+      this.drains[slot] = this.drain(slot).finally(() => {
+        this.drains[slot] = undefined;
+        if (this.pending.length > 0) this.kick();
+      });
+    }
+  }
+
+  private get writing(): boolean {
+    return this.drains.some((d) => d !== undefined);
+  }
+
+  private async drain(slot: number): Promise<void> {
+    while (this.pending.length > 0 && !this.paused && !this.closed) {
+      const batch = this.pending.shift()!;
+      this.inflight += batch.length;
       try {
-        await this.write(batch);
-        this.pending.shift();
+        await this.write(slot, batch);
+        this.inflight -= batch.length;
         this.buffered -= batch.length;
         this.failures = 0;
         this.lastCommitAt = new Date();
         const device = batch[0]?.device ?? '';
         this.options.onCommitted?.({ device, samples: batch });
       } catch (e) {
+        this.inflight -= batch.length;
         writeErrors.add(1);
         this.failures++;
+        // Back to the front: it is retried before newer batches, unless the bound drops it.
+        if (!this.paused) this.pending.unshift(batch);
+        else this.buffered -= batch.length;
         log.warn('metric batch write failed; will retry', { error: errorMessage(e), buffered: this.buffered });
-        await this.resetClient();
+        await this.resetClient(slot);
         if (this.closed) return;
         await sleep(Math.min(5000, 100 * 2 ** Math.min(this.failures, 6)));
       }
     }
   }
 
-  private async connection(): Promise<pg.Client> {
-    if (this.client) return this.client;
+  private async connection(slot: number): Promise<pg.Client> {
+    const existing = this.clients[slot];
+    if (existing) return existing;
     const client = new pg.Client({
       connectionString: this.options.databaseUrl,
       application_name: 'switchforge-device-worker',
       ...(this.options.schema ? { options: `-c search_path=${this.options.schema}` } : {}),
     });
-    client.on('error', () => void this.resetClient());
+    client.on('error', () => void this.resetClient(slot));
     await client.connect();
     // Staging for the idempotent path; ON COMMIT DELETE ROWS empties it after each batch.
     await client.query(
       `CREATE TEMP TABLE IF NOT EXISTS metrics_staging (LIKE metrics INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`,
     );
-    this.client = client;
+    this.clients[slot] = client;
     return client;
   }
 
-  private async resetClient(): Promise<void> {
-    const c = this.client;
-    this.client = undefined;
+  private async resetClient(slot: number): Promise<void> {
+    const c = this.clients[slot];
+    this.clients[slot] = undefined;
     await c?.end().catch(() => undefined);
   }
 
@@ -183,9 +208,9 @@ export class MetricWriter {
    * a lost commit acknowledgement, or a hand-over), COPY fails on the key and the batch goes
    * through the staging table with ON CONFLICT DO NOTHING instead.
    */
-  private async write(batch: readonly Sample[]): Promise<void> {
+  private async write(slot: number, batch: readonly Sample[]): Promise<void> {
     const started = performance.now();
-    const client = await this.connection();
+    const client = await this.connection(slot);
     try {
       await this.copy(client, `COPY metrics ${METRIC_COLUMNS} FROM STDIN`, batch);
     } catch (e) {
@@ -225,11 +250,12 @@ export class MetricWriter {
     this.paused = true;
     this.pending.length = 0;
     this.current = [];
-    this.buffered = 0;
+    this.buffered = this.inflight;
   }
 
   resume(): void {
     this.paused = false;
+    this.kick();
   }
 
   /** Writes what is buffered (SIGTERM), giving up after `timeoutMs`. */
@@ -240,14 +266,14 @@ export class MetricWriter {
     const deadline = Date.now() + timeoutMs;
     while ((this.pending.length > 0 || this.writing) && Date.now() < deadline) {
       this.kick();
-      await Promise.race([this.writing, sleep(100)]);
+      await Promise.race([Promise.all(this.drains), sleep(100)]);
     }
   }
 
   async close(): Promise<void> {
     this.closed = true;
     if (this.flushTimer) clearTimeout(this.flushTimer);
-    await this.writing;
-    await this.resetClient();
+    await Promise.all(this.drains);
+    await Promise.all(this.clients.map((_, slot) => this.resetClient(slot)));
   }
 }

@@ -1,0 +1,469 @@
+/**
+ * Ingest benchmark: updates per second from one gNMI stream into committed PostgreSQL rows, for
+ * the real device worker process (`worker/src/main.ts device`, started with the env the operator
+ * gives its pod) and, in the same run against the same database, for Telegraf's gnmi input and
+ * postgresql output. Both read a simulator in a separate process offering more than they take;
+ * committed rows are counted in PostgreSQL the same way for both.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { migrate } from '@switchforge/platform/db';
+import { deviceLeaseName } from '@switchforge/platform/device-worker';
+import { installCrds } from '../harness/platform-under-test.js';
+import { binary, repoRoot } from '../infra/paths.js';
+import { freePort, waitFor, type Infra } from '../infra/suite.js';
+import { startProcess } from './child-process.js';
+import { formatBytes, formatRate, ratio, type Figure } from './figures.js';
+import { startSimulatorProcess, SIM_PASSWORD, SIM_USERNAME } from './gnmi-simulator-process.js';
+import { childPids, CpuMeter, RssSampler, rssBytes } from './proc-stats.js';
+import { scrapeSums } from './prometheus-text.js';
+import { measureRate, type RateMeasurement } from './rate.js';
+import { telegrafConfig } from './telegraf-config.js';
+
+export interface IngestOptions {
+  /** Interfaces on the simulated switch: 5 counters each. Must exceed one firehose tick's worth
+   * of counters, so that no leaf repeats within a millisecond (the rows' key holds ms timestamps). */
+  interfaces: number;
+  /** Updates per second the simulator offers (more than either consumer takes). */
+  offeredRate: number;
+  /** Updates per gNMI Notification. */
+  batchSize: number;
+  warmupMs: number;
+  windowMs: number;
+  logDir: string;
+  progress: (line: string) => void;
+}
+
+export const INGEST_DEFAULTS: Omit<IngestOptions, 'logDir' | 'progress'> = {
+  interfaces: 4000,
+  offeredRate: 400_000,
+  batchSize: 1000,
+  warmupMs: 5000,
+  windowMs: 20_000,
+};
+
+const NAMESPACE = 'bench-ingest';
+const WORKER_SCHEMA = 'bench_ingest';
+const TELEGRAF_SCHEMA = 'bench_telegraf';
+const DEVICE = 'leaf1';
+const COUNTERS = '/interfaces/interface[name=*]/state/counters';
+const MEASUREMENT = 'ifcounters';
+const GOAL = 100_000;
+const WORKER_BATCH = 5000;
+const WORKER_FLUSH_MS = 200;
+const WORKER_BUFFER = 500_000;
+/** The worker's own counters (Prometheus names of switchforge.gnmi.updates.received and so on). */
+const RECEIVED = 'switchforge_gnmi_updates_received_total';
+const DROPPED = 'switchforge_worker_updates_dropped_total';
+
+export async function runIngestBenchmark(infra: Infra, options: IngestOptions): Promise<Figure[]> {
+  const db = new pg.Client({ connectionString: infra.postgres.dsn });
+  await db.connect();
+  try {
+    const worker = await benchWorker(infra, db, options);
+    const telegraf = await benchTelegraf(infra, db, options);
+    const figures: Figure[] = [
+      {
+        benchmark: 'ingest',
+        figure: 'worker: gNMI updates → committed rows, 1 process',
+        value: formatRate(worker.rate.rate),
+        goal: `≥ ${formatRate(GOAL)}, ahead of Telegraf`,
+        comparison: [
+          telegraf.kind === 'measured'
+            ? ratio(worker.rate.rate, telegraf.updatesPerSecond, 'Telegraf')
+            : telegraf.reason,
+          limitNote(worker.rate.rate, options.offeredRate),
+        ]
+          .filter(Boolean)
+          .join('; '),
+      },
+      workerCounters(worker),
+      { benchmark: 'ingest', figure: 'worker run: CPU used', value: cpuNote('worker', worker.cpu) },
+      {
+        benchmark: 'ingest',
+        figure: 'CPU per update (process + PostgreSQL)',
+        value: perUpdate(worker, worker.rate.rate),
+        ...(telegraf.kind === 'measured'
+          ? { comparison: `Telegraf ${perUpdate(telegraf, telegraf.updatesPerSecond)}` }
+          : {}),
+      },
+      {
+        benchmark: 'ingest',
+        figure: 'worker RSS idle (connected, 1 stream at 10 s)',
+        value: formatBytes(worker.idleRss),
+      },
+      {
+        benchmark: 'ingest',
+        figure: 'worker RSS at full rate (peak / end)',
+        value: `${formatBytes(worker.rss.peak)} / ${formatBytes(worker.rss.last)}`,
+        ...(telegraf.kind === 'measured'
+          ? { comparison: `Telegraf ${formatBytes(telegraf.rss.peak)} / ${formatBytes(telegraf.rss.last)}` }
+          : {}),
+      },
+    ];
+    if (telegraf.kind === 'measured') {
+      figures.push(
+        {
+          benchmark: 'ingest',
+          figure: 'Telegraf 1.37.2 gnmi → postgresql, 1 process',
+          value: formatRate(telegraf.updatesPerSecond),
+          comparison: [
+            `${formatRate(telegraf.rate.rate, 'rows/s')} × ${telegraf.fieldsPerRow.toFixed(2)} fields/row`,
+            limitNote(telegraf.updatesPerSecond, options.offeredRate),
+          ]
+            .filter(Boolean)
+            .join('; '),
+        },
+        { benchmark: 'ingest', figure: 'Telegraf run: CPU used', value: cpuNote('telegraf', telegraf.cpu) },
+      );
+    }
+    return figures;
+  } finally {
+    await db.end();
+  }
+}
+
+/** What the worker decoded and dropped, by its own counters: tells a writer-bound run apart. */
+function workerCounters(worker: WorkerResult): Figure {
+  const figure = 'worker: decoded / dropped (buffer full), by its own counters';
+  const received = worker.counterRates?.[RECEIVED] ?? 0;
+  if (!(received > 0)) {
+    return { benchmark: 'ingest', figure, value: `not exported (${RECEIVED} absent from its /metrics)` };
+  }
+  const dropped = worker.counterRates?.[DROPPED] ?? 0;
+  return {
+    benchmark: 'ingest',
+    figure,
+    value: `${formatRate(received)} / ${formatRate(dropped)}`,
+    ...(dropped > 0 ? { comparison: 'writer-bound: PostgreSQL commits less than the session decodes' } : {}),
+  };
+}
+
+function limitNote(rate: number, offered: number): string {
+  return rate > 0.9 * offered
+    ? `near the offered ${formatRate(offered)}: the simulator may be the limit`
+    : '';
+}
+
+/** A row count that tolerates a table not created yet (Telegraf creates it on first write). */
+async function countRows(db: pg.Client, table: string): Promise<number> {
+  const exists = await db.query<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS ok`, [table]);
+  if (!exists.rows[0]?.ok) return 0;
+  const r = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
+  return Number(r.rows[0]!.n);
+}
+
+interface ConsumerRun {
+  rate: RateMeasurement;
+  /** Per second over the window, from the consumer's own counters where it exposes them. */
+  counterRates?: Record<string, number>;
+  rss: { peak: number; last: number };
+  cpu: CpuShares;
+}
+
+interface WorkerResult extends ConsumerRun {
+  idleRss: number;
+}
+
+/** Counts committed rows over the window while sampling the consumer's RSS and everyone's CPU. */
+async function measureConsumer(
+  db: pg.Client,
+  table: string,
+  pids: { pid: number; simulatorPid: number; postgres: () => number[] },
+  options: IngestOptions,
+  who: string,
+  /** The consumer's own counters (a Prometheus scrape), read at the window's start and end. */
+  counters?: () => Promise<Record<string, number>>,
+): Promise<ConsumerRun> {
+  const rss = new RssSampler(pids.pid, 250);
+  let countersAtStart: Promise<{ at: number; values: Record<string, number> }> | undefined;
+  const readCounters = async () => ({ at: performance.now(), values: await counters!() });
+  const cpu = {
+    consumer: new CpuMeter(() => [pids.pid]),
+    simulator: new CpuMeter(() => [pids.simulatorPid]),
+    postgres: new CpuMeter(pids.postgres),
+  };
+  const rate = await measureRate({
+    count: () => countRows(db, table),
+    warmupMs: options.warmupMs,
+    windowMs: options.windowMs,
+    startTimeoutMs: 90_000,
+    onFirstRows: () => void rss.start(),
+    onWindowStart: () => {
+      Object.values(cpu).forEach((m) => m.start());
+      if (counters) countersAtStart = readCounters();
+    },
+    onProgress: (_, perSecond) => options.progress(`  ${who}: ${formatRate(perSecond, 'rows/s')}`),
+  });
+  let counterRates: Record<string, number> | undefined;
+  if (countersAtStart) {
+    const [a, b] = [await countersAtStart, await readCounters()];
+    const seconds = (b.at - a.at) / 1000;
+    counterRates = Object.fromEntries(
+      Object.keys(b.values).map((k) => [k, (b.values[k]! - (a.values[k] ?? 0)) / seconds]),
+    );
+  }
+  const shares = {
+    consumer: cpu.consumer.stop(),
+    simulator: cpu.simulator.stop(),
+    postgres: cpu.postgres.stop(),
+  };
+  const r = rss.stop();
+  return {
+    rate,
+    rss: { peak: r.peak, last: r.last },
+    cpu: shares,
+    ...(counterRates ? { counterRates } : {}),
+  };
+}
+
+function deviceManifest(port: number, sampleInterval: string): object {
+  return {
+    apiVersion: 'switchforge.io/v1alpha1',
+    kind: 'Device',
+    metadata: { name: DEVICE, namespace: NAMESPACE },
+    spec: {
+      address: '127.0.0.1',
+      port,
+      protocol: 'gnmi',
+      credentials: { secretRef: { name: `${DEVICE}-login` } },
+      tls: { insecure: true },
+      encoding: 'json_ietf',
+      subscriptions: [{ path: COUNTERS, mode: 'sample', sampleInterval }],
+    },
+  };
+}
+
+async function benchWorker(infra: Infra, db: pg.Client, options: IngestOptions): Promise<WorkerResult> {
+  const kubectl = infra.kubernetes.kubectl;
+  options.progress('ingest/worker: CRDs, namespace, schema, Device');
+  await installCrds(infra);
+  const ns = await kubectl(['create', 'namespace', NAMESPACE]);
+  if (ns.code !== 0 && !/AlreadyExists/.test(ns.stderr)) throw new Error(`creating namespace: ${ns.stderr}`);
+  await db.query(`DROP SCHEMA IF EXISTS ${WORKER_SCHEMA} CASCADE`);
+  await migrate({ url: infra.postgres.dsn, schema: WORKER_SCHEMA });
+  const apply = async (doc: object) => {
+    const r = await kubectl(['apply', '-n', NAMESPACE, '-f', '-'], JSON.stringify(doc));
+    if (r.code !== 0) throw new Error(`kubectl apply: ${r.stderr}`);
+  };
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: `${DEVICE}-login` },
+    stringData: { username: SIM_USERNAME, password: SIM_PASSWORD },
+  });
+
+  // The pod's Secret volume, laid out as the pod runner does it (SWITCHFORGE_MOUNT_ROOT).
+  const mountRoot = mkdtempSync(join(tmpdir(), 'switchforge-bench-mounts-'));
+  const credentials = join(mountRoot, 'var/run/switchforge/credentials');
+  mkdirSync(credentials, { recursive: true });
+  writeFileSync(join(credentials, 'username'), SIM_USERNAME);
+  writeFileSync(join(credentials, 'password'), SIM_PASSWORD);
+
+  const idleSim = await startSimulatorProcess({
+    interfaces: options.interfaces,
+    rate: 0,
+    batchSize: options.batchSize,
+    logDir: options.logDir,
+    name: 'gnmi-sim-idle',
+  });
+  let fullSim: Awaited<ReturnType<typeof startSimulatorProcess>> | undefined;
+  await apply(deviceManifest(idleSim.port, '10s'));
+  const metricsPort = await freePort();
+  const worker = startProcess(
+    process.execPath,
+    ['--import', 'tsx', join(repoRoot, 'worker/src/main.ts'), 'device'],
+    {
+      cwd: repoRoot,
+      logFile: join(options.logDir, 'device-worker.log'),
+      env: {
+        ...process.env,
+        KUBECONFIG: infra.kubernetes.kubeconfig,
+        SWITCHFORGE_DEVICE_NAME: DEVICE,
+        SWITCHFORGE_DEVICE_NAMESPACE: NAMESPACE,
+        POD_NAME: `${DEVICE}-worker-bench`,
+        POD_IP: '127.0.0.1',
+        SWITCHFORGE_LEASE_NAME: deviceLeaseName(DEVICE),
+        SWITCHFORGE_LEASE_DURATION_SECONDS: '8',
+        SWITCHFORGE_DATABASE_URL: infra.postgres.dsn,
+        SWITCHFORGE_DATABASE_SCHEMA: WORKER_SCHEMA,
+        SWITCHFORGE_HEALTH_PORT: String(await freePort()),
+        SWITCHFORGE_METRICS_PORT: String(metricsPort),
+        SWITCHFORGE_LIVE_PORT: String(await freePort()),
+        SWITCHFORGE_BATCH_SIZE: String(WORKER_BATCH),
+        SWITCHFORGE_FLUSH_INTERVAL_MS: String(WORKER_FLUSH_MS),
+        SWITCHFORGE_MAX_BUFFERED_SAMPLES: String(WORKER_BUFFER),
+        SWITCHFORGE_MOUNT_ROOT: mountRoot,
+        OTEL_SERVICE_NAME: 'switchforge-device-worker',
+      },
+    },
+  );
+  const table = `${WORKER_SCHEMA}.metrics`;
+  try {
+    options.progress(`ingest/worker: started pid ${worker.pid}; waiting for its first rows`);
+    await waitFor("the worker's first rows", async () => (await countRows(db, table)) > 0, 90_000, 500).catch(
+      (e: Error) => {
+        throw new Error(`${e.message} (worker log: ${worker.logFile})`);
+      },
+    );
+    await sleep(5000);
+    const idle = new RssSampler(worker.pid, 250).start();
+    await sleep(3000);
+    const idleRss = idle.stop().last;
+    options.progress(
+      `ingest/worker: idle RSS ${formatBytes(idleRss)}; switching the Device to a simulator offering ${formatRate(options.offeredRate)}`,
+    );
+
+    fullSim = await startSimulatorProcess({
+      interfaces: options.interfaces,
+      rate: options.offeredRate,
+      batchSize: options.batchSize,
+      logDir: options.logDir,
+      name: 'gnmi-sim-worker',
+    });
+    await apply(deviceManifest(fullSim.port, '1s'));
+    const full = await measureConsumer(
+      db,
+      table,
+      { pid: worker.pid, simulatorPid: fullSim.process.pid, postgres: await postgresPids(infra, db) },
+      options,
+      'worker',
+      () => scrapeSums(`http://127.0.0.1:${metricsPort}/metrics`, [RECEIVED, DROPPED]).catch(() => ({})),
+    );
+    const { rate } = full;
+    if (rssBytes(worker.pid) === undefined)
+      throw new Error(`the worker exited during the run (log: ${worker.logFile})`);
+    options.progress(
+      `ingest/worker: ${formatRate(rate.rate)} over ${rate.windowSeconds.toFixed(1)} s; ${cpuNote('worker', full.cpu)}`,
+    );
+    return { ...full, idleRss };
+  } finally {
+    await worker.stop();
+    await idleSim.stop();
+    await fullSim?.stop();
+    rmSync(mountRoot, { recursive: true, force: true });
+  }
+}
+
+type TelegrafResult =
+  | ({ kind: 'measured'; fieldsPerRow: number; updatesPerSecond: number } & ConsumerRun)
+  | { kind: 'skipped'; reason: string };
+
+async function benchTelegraf(infra: Infra, db: pg.Client, options: IngestOptions): Promise<TelegrafResult> {
+  const telegrafBin = binary('telegraf');
+  if (!existsSync(telegrafBin)) {
+    const reason = 'Telegraf not built: run `bash e2e/infra/build-binaries.sh telegraf`';
+    options.progress(`ingest/telegraf: skipped: ${reason}`);
+    return { kind: 'skipped', reason };
+  }
+  await db.query(`DROP SCHEMA IF EXISTS ${TELEGRAF_SCHEMA} CASCADE`);
+  await db.query(`CREATE SCHEMA ${TELEGRAF_SCHEMA}`);
+  const sim = await startSimulatorProcess({
+    interfaces: options.interfaces,
+    rate: options.offeredRate,
+    batchSize: options.batchSize,
+    logDir: options.logDir,
+    name: 'gnmi-sim-telegraf',
+  });
+  const configFile = join(options.logDir, 'telegraf.conf');
+  const url = new URL(infra.postgres.dsn);
+  url.searchParams.set('sslmode', 'disable');
+  writeFileSync(
+    configFile,
+    telegrafConfig({
+      address: `127.0.0.1:${sim.port}`,
+      username: SIM_USERNAME,
+      password: SIM_PASSWORD,
+      path: COUNTERS,
+      measurement: MEASUREMENT,
+      databaseUrl: url.toString(),
+      schema: TELEGRAF_SCHEMA,
+      batchSize: WORKER_BATCH,
+      bufferLimit: WORKER_BUFFER,
+      flushIntervalMs: WORKER_FLUSH_MS,
+    }),
+    { mode: 0o600 },
+  );
+  const telegraf = startProcess(telegrafBin, ['--config', configFile], {
+    logFile: join(options.logDir, 'telegraf.log'),
+  });
+  const table = `${TELEGRAF_SCHEMA}.${MEASUREMENT}`;
+  try {
+    options.progress(
+      `ingest/telegraf: started pid ${telegraf.pid} against a simulator offering ${formatRate(options.offeredRate)}`,
+    );
+    const run = await measureConsumer(
+      db,
+      table,
+      { pid: telegraf.pid, simulatorPid: sim.process.pid, postgres: await postgresPids(infra, db) },
+      options,
+      'telegraf',
+    ).catch((e: Error) => {
+      throw new Error(`${e.message} (telegraf log: ${telegraf.logFile})`);
+    });
+    const { rate } = run;
+    const fieldsPerRow = await meanFieldsPerRow(db, TELEGRAF_SCHEMA, MEASUREMENT);
+    const updatesPerSecond = rate.rate * fieldsPerRow;
+    options.progress(
+      `ingest/telegraf: ${formatRate(rate.rate, 'rows/s')} × ${fieldsPerRow.toFixed(2)} fields = ${formatRate(updatesPerSecond)}; ${cpuNote('telegraf', run.cpu)}`,
+    );
+    return { kind: 'measured', ...run, fieldsPerRow, updatesPerSecond };
+  } finally {
+    await telegraf.stop();
+    await sim.stop();
+  }
+}
+
+/**
+ * Telegraf writes one row per (measurement, tags, timestamp) with a column per field, so one row
+ * holds several gNMI updates: the mean number of non-null field columns converts rows to updates.
+ */
+async function meanFieldsPerRow(db: pg.Client, schema: string, table: string): Promise<number> {
+  // Telegraf marks its tag columns with the comment 'tag'; the rest but `time` are fields.
+  const cols = await db.query<{ name: string }>(
+    `SELECT a.attname AS name FROM pg_attribute a
+      WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> 'time'
+        AND coalesce(col_description(a.attrelid, a.attnum), '') <> 'tag'`,
+    [`${schema}.${table}`],
+  );
+  if (cols.rows.length === 0) throw new Error(`Telegraf's table ${schema}.${table} has no field columns`);
+  const list = cols.rows.map((c) => pg.escapeIdentifier(c.name)).join(', ');
+  const r = await db.query<{ mean: string | null }>(
+    `SELECT avg(num_nonnulls(${list}))::float8 AS mean FROM ${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(table)}`,
+  );
+  return Number(r.rows[0]?.mean ?? 0);
+}
+
+/**
+ * PostgreSQL's backends and background processes (the children of its postmaster), less the
+ * backend serving this benchmark's own counting, which is not part of the ingest.
+ */
+async function postgresPids(infra: Infra, db: pg.Client): Promise<() => number[]> {
+  const postmaster = Number(
+    readFileSync(join(infra.postgres.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0],
+  );
+  const own = (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  return () => [postmaster, ...childPids(postmaster).filter((p) => p !== own)];
+}
+
+export interface CpuShares {
+  consumer: number;
+  simulator: number;
+  postgres: number;
+}
+
+/**
+ * CPU time per update: on a machine shared with other work the rate follows the CPU share a
+ * process gets (a multi-threaded one gets more), the cost per update does not.
+ */
+function perUpdate(run: ConsumerRun, updatesPerSecond: number): string {
+  const us = (cores: number) => ((cores / updatesPerSecond) * 1e6).toFixed(1);
+  return `${us(run.cpu.consumer)} + ${us(run.cpu.postgres)} µs`;
+}
+
+function cpuNote(who: string, cpu: CpuShares): string {
+  return `${who} ${cpu.consumer.toFixed(2)}, simulator ${cpu.simulator.toFixed(2)}, PostgreSQL ${cpu.postgres.toFixed(2)} cores (of ${cpus().length})`;
+}
