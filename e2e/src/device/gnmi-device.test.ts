@@ -104,6 +104,11 @@ describe('a gNMI Device', () => {
     const labels = await db.query<{ labels: Record<string, string> }>(`SELECT labels FROM metrics WHERE device = $1 LIMIT 1`, [device]);
     assert.equal(labels.rows[0]!.labels.site, 'test', 'extra labels from the spec are attached');
     assert.ok(labels.rows[0]!.labels.name, 'list keys become labels');
+    const numeric = await db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM metrics WHERE device = $1 AND path LIKE '%/counters/in-octets' AND value IS NOT NULL`,
+      [device],
+    );
+    assert.ok(Number(numeric.rows[0]!.n) > 0, 'counters (JSON_IETF strings) are stored as numbers');
     const table = await kubectl('get', 'devices', '-n', ns);
     assert.match(table.stdout, /leaf1\s+gnmi\s+127\.0\.0\.1\s+True\s+Connected/);
   });

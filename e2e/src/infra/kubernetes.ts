@@ -14,6 +14,8 @@ export interface KubernetesInfo {
   nodes: Record<string, number>;
   pids: Record<string, number>;
   logDir: string;
+  /** Second octet of this cluster's pod addresses (127.N.<node>.x): distinct per cluster. */
+  podNetwork: number;
 }
 
 const SERVICE_CIDR = '10.96.0.0/16';
@@ -173,7 +175,10 @@ export async function startKubernetes(stateDir: string, nodeCount = 3): Promise<
     join(logDir, 'kube-scheduler.log'),
   );
 
-  const info: KubernetesInfo = { server, kubeconfig, pki, nodes: {}, pids, logDir };
+  // Random per cluster, so that clusters running side by side (a dedicated one beside the shared
+  // one in a test run) do not hand out the same pod addresses.
+  const podNetwork = 16 + Math.floor(Math.random() * 235);
+  const info: KubernetesInfo = { server, kubeconfig, pki, nodes: {}, pids, logDir, podNetwork };
   for (let i = 0; i < nodeCount; i++) await addNode(info, `kwok-node-${i}`);
   await waitFor(
     `${nodeCount} Ready kwok nodes`,
@@ -218,12 +223,12 @@ export async function addNode(info: KubernetesInfo, name: string): Promise<void>
 }
 
 /**
- * Each simulated node hands out pod IPs from its own loopback range (127.10+i.0.0/16), so pods
- * run by the e2e pod runner can each bind their ports on their own address, as in a cluster.
+ * Each simulated node hands out pod IPs from its own loopback range (127.<cluster>.<node>.0/24),
+ * so pods run by the e2e pod runner can each bind their ports on their own address, as in a cluster.
  */
-export function podCidr(nodeName: string): string {
+export function podCidr(podNetwork: number, nodeName: string): string {
   const index = Number(/(\d+)$/.exec(nodeName)?.[1] ?? 0);
-  return `127.${10 + (index % 200)}.0.1/16`;
+  return `127.${podNetwork}.${index % 256}.1/24`;
 }
 
 export function startKwok(info: KubernetesInfo, nodeName: string): number {
@@ -234,7 +239,7 @@ export function startKwok(info: KubernetesInfo, nodeName: string): number {
       `--manage-single-node=${nodeName}`,
       '--node-lease-duration-seconds=10',
       `--server-address=127.0.0.1:0`,
-      `--cidr=${podCidr(nodeName)}`,
+      `--cidr=${podCidr(info.podNetwork, nodeName)}`,
     ],
     join(info.logDir, `kwok-${nodeName}.log`),
   );

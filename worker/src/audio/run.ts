@@ -25,6 +25,8 @@ async function main(): Promise<void> {
   const telemetry = await startTelemetry({
     serviceName: 'switchforge-audio-worker',
     ...(env.SWITCHFORGE_METRICS_PORT !== undefined ? { prometheusPort: env.SWITCHFORGE_METRICS_PORT } : {}),
+    // The pod's own address when known: pods that share a host network (the local pod runner) must not collide.
+    prometheusHost: process.env.POD_IP || '0.0.0.0',
   });
   // Loaded after startTelemetry: @opentelemetry/api has no proxy meter provider, so instruments
   // created before the SDK is registered would stay no-ops forever.

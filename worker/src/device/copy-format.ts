@@ -8,6 +8,12 @@ import type { Sample } from './sample.js';
 export const METRIC_COLUMNS = '(ts, device, path, labels, value, value_text, deleted)';
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
+/**
+ * A decimal number in text: JSON_IETF sends 64-bit integers as strings (RFC 7951) and values
+ * above 2^53 stay strings to keep their digits. They are numbers all the same: the value column
+ * gets the number (PostgreSQL parses the literal itself), value_text keeps the exact digits.
+ */
+const NUMERIC_TEXT = /^-?(?:\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 export function escapeCopyText(s: string): string {
   if (!NEEDS_ESCAPE.test(s)) return s;
@@ -46,6 +52,9 @@ export function copyRow(sample: Sample): string {
   } else if (typeof v === 'boolean') {
     value = v ? '1' : '0';
     text = v ? 'true' : 'false';
+  } else if (NUMERIC_TEXT.test(v)) {
+    value = v;
+    text = v;
   } else {
     value = '\\N';
     text = escapeCopyText(v);

@@ -37,6 +37,7 @@ export function desiredPoolDeployment(
       valueFrom: { secretKeyRef: { name: pool.databaseSecret.name, key: pool.databaseSecret.key } },
     },
     { name: 'SWITCHFORGE_METRICS_PORT', value: String(METRICS_PORT) },
+    { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
     { name: 'OTEL_SERVICE_NAME', value: 'switchforge-audio-worker' },
     ...(pool.otlpEndpoint ? [{ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: pool.otlpEndpoint }] : []),
   ];
