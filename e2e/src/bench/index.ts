@@ -1,6 +1,6 @@
 /**
- * `npm run bench [-- ingest|operator|netconf|analyzer|api ...] [--window 20] [--rate 400000] [--devices 1000]
- *    [--series-rows N]`
+ * `npm run bench [-- ingest|operator|netconf|analyzer|api|audio ...] [--window 20] [--rate 400000] [--devices 1000]
+ *    [--series-rows N] [--audio-seconds 30]`
  *
  * Runs the benchmarks (all when none is named) and prints one table: figure, value, goal and
  * comparison. Figures, not timed tests: a missed goal is reported, not failed; a benchmark that
@@ -13,12 +13,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { installCrds } from '../harness/platform-under-test.js';
 import { useInfra, type Infra } from '../infra/suite.js';
+import { AUDIO_DEFAULTS, runAudioPipelineBenchmark } from './audio-pipeline.js';
 import { runAnalyzerBenchmark, runApiBenchmarks, runNetconfBenchmark } from './external-benchmarks.js';
 import { formatTable, type Figure } from './figures.js';
 import { INGEST_DEFAULTS, runIngestBenchmark } from './ingest.js';
 import { OPERATOR_DEFAULTS, runOperatorBenchmark } from './operator-scale.js';
 
-const BENCHMARKS = ['netconf', 'analyzer', 'ingest', 'operator', 'api'] as const;
+const BENCHMARKS = ['netconf', 'analyzer', 'audio', 'ingest', 'operator', 'api'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const { values, positionals } = parseArgs({
@@ -28,6 +29,7 @@ const { values, positionals } = parseArgs({
     rate: { type: 'string', default: String(INGEST_DEFAULTS.offeredRate) },
     devices: { type: 'string', default: String(OPERATOR_DEFAULTS.devices) },
     'series-rows': { type: 'string' },
+    'audio-seconds': { type: 'string', default: String(AUDIO_DEFAULTS.seconds) },
   },
 });
 
@@ -91,6 +93,9 @@ try {
   // The self-contained ones first, before the control plane adds its background load.
   await section('netconf', () => runNetconfBenchmark({ interfaces: 40_000, rounds: 3, timeoutMs: 300_000 }));
   await section('analyzer', () => runAnalyzerBenchmark({ minutes: 1, repeat: 2, timeoutMs: 300_000 }));
+  await section('audio', () =>
+    runAudioPipelineBenchmark({ ...AUDIO_DEFAULTS, seconds: Number(values['audio-seconds']), progress }),
+  );
   await section('ingest', async () =>
     runIngestBenchmark(await needInfra(), {
       ...INGEST_DEFAULTS,
