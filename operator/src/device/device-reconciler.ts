@@ -68,8 +68,9 @@ export class DeviceReconciler implements Reconciler {
     const expiry = leaseExpiry(lease);
     // No live collector: any worker pod of this device stranded on a lost node is deleted, so
     // its Deployment replaces it on a live node without waiting for the node controller.
+    // Only a device that had a collector can be stranded; one still starting is left alone.
     let stranded = 0;
-    if (!expiry || expiry <= now) {
+    if (expiry && expiry <= now) {
       const devicePods = this.caches.pods.list(namespace).filter((p) => p.metadata?.labels?.[LABEL_DEVICE] === name);
       for (const pod of devicePods) if (await this.evictIfNodeLost(pod)) stranded++;
     }
@@ -85,7 +86,8 @@ export class DeviceReconciler implements Reconciler {
     // No watch event fires when a lease lapses: look again just after it would expire, and soon
     // while a lapsed lease waits for its node's lease to lapse too.
     if (expiry && expiry > now) return { requeueAfterMs: expiry.getTime() - now.getTime() + 500 };
-    if (expiry || stranded > 0) return { requeueAfterMs: 1000 };
+    const recentlyLapsed = expiry !== undefined && now.getTime() - expiry.getTime() < 60_000;
+    if (recentlyLapsed || stranded > 0) return { requeueAfterMs: 1000 };
     return { requeueAfterMs: 30_000 };
   }
 
@@ -162,15 +164,15 @@ export class DeviceReconciler implements Reconciler {
 }
 
 /**
- * A kubelet renews its node Lease every quarter of the lease duration; a node that missed more
- * than one renewal while one of our workers lost its own Lease is treated as lost, well before
- * the node Lease expires (40 s by default) and the node controller reacts.
+ * A kubelet renews its node Lease every quarter of the lease duration; a node that missed two
+ * renewals while one of our workers lost its own Lease is treated as lost, well before the node
+ * Lease expires (40 s by default) and the node controller reacts.
  */
 export function nodeHeartbeatMissed(nodeLease: V1Lease | undefined, now: Date): boolean {
   const renew = nodeLease?.spec?.renewTime;
   if (!renew) return true;
   const durationMs = (nodeLease.spec?.leaseDurationSeconds ?? 40) * 1000;
-  return now.getTime() - new Date(renew).getTime() > durationMs * 0.4;
+  return now.getTime() - new Date(renew).getTime() > durationMs * 0.6;
 }
 
 export function deviceKeyForLabels(namespace: string | undefined, labels: Record<string, string> | undefined): string | undefined {
