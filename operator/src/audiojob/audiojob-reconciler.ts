@@ -7,13 +7,14 @@ import {
 import type { Client } from '@temporalio/client';
 import { AUDIO_JOB, GROUP, VERSION, isTerminalPhase, type AudioJob } from '@switchforge/platform/crd';
 import { MANAGER } from '@switchforge/platform/device-worker';
-import { InputError, errorMessage } from '@switchforge/platform/errors';
+import { InputError } from '@switchforge/platform/errors';
 import { splitKey, type SupervisedInformer } from '@switchforge/platform/kube';
 import { log } from '@switchforge/platform/log';
 import { cancelAudioJob, startAudioJob } from '@switchforge/worker/audio/client';
 import type { JobStorage } from '@switchforge/worker/audio/storage';
 import type { ReconcileResult, Reconciler } from '../machinery/controller.js';
-import { computeAudioJobStatus, statusChanged, type JobObservation, type StatusTransition } from './job-status.js';
+import { EventRecorder } from '../machinery/event-recorder.js';
+import { computeAudioJobStatus, statusChanged, type JobObservation } from './job-status.js';
 import { stagesOf, workflowInput } from './workflow-input.js';
 import { readWorkflowState } from './workflow-state.js';
 
@@ -39,8 +40,11 @@ export interface AudioJobDeps {
 export class AudioJobReconciler implements Reconciler {
   private readonly now: () => Date;
 
+  private readonly events: EventRecorder;
+
   constructor(private readonly deps: AudioJobDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.events = new EventRecorder(deps.core, MANAGER, this.now);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
@@ -77,7 +81,7 @@ export class AudioJobReconciler implements Reconciler {
         { group: GROUP, version: VERSION, plural: AUDIO_JOB.plural, namespace, name, body: { status } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
-      for (const t of transitions) await this.recordEvent(job, t);
+      for (const t of transitions) await this.events.record(job, t);
     }
     return isTerminalPhase(status.phase) ? undefined : { requeueAfterMs: this.deps.progressPollMs };
   }
@@ -129,36 +133,5 @@ export class AudioJobReconciler implements Reconciler {
       },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
-  }
-
-  private async recordEvent(job: AudioJob, t: StatusTransition): Promise<void> {
-    const now = this.now();
-    const namespace = job.metadata.namespace!;
-    try {
-      await this.deps.core.createNamespacedEvent({
-        namespace,
-        body: {
-          metadata: { generateName: `${job.metadata.name}.`, namespace },
-          involvedObject: {
-            apiVersion: job.apiVersion,
-            kind: AUDIO_JOB.kind,
-            name: job.metadata.name!,
-            namespace,
-            uid: job.metadata.uid!,
-          },
-          type: t.warning ? 'Warning' : 'Normal',
-          reason: t.reason,
-          message: t.message.slice(0, 1024),
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-          source: { component: MANAGER },
-          reportingComponent: MANAGER,
-        },
-      });
-    } catch (e) {
-      // An event is a courtesy; failing to record one must not fail the reconcile.
-      log.warn('could not record event', { job: job.metadata.name, error: errorMessage(e) });
-    }
   }
 }

@@ -15,8 +15,9 @@ import { LABEL_DEVICE, MANAGER, deviceLeaseName, workerDeploymentName } from '@s
 import { isStatus } from '@switchforge/platform/lease';
 import { log } from '@switchforge/platform/log';
 import type { ReconcileResult, Reconciler } from '../machinery/controller.js';
+import { EventRecorder } from '../machinery/event-recorder.js';
 import { splitKey, type SupervisedInformer } from '@switchforge/platform/kube';
-import { computeDeviceStatus, leaseExpiry, statusChanged, type StatusTransition } from './device-status.js';
+import { computeDeviceStatus, leaseExpiry, statusChanged } from './device-status.js';
 import { desiredDeployment, type WorkerSettings } from './desired-deployment.js';
 import type { NamespaceSetup } from './namespace-setup.js';
 
@@ -49,7 +50,11 @@ export class DeviceReconciler implements Reconciler {
     private readonly settings: WorkerSettings,
     private readonly namespaces: NamespaceSetup,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.events = new EventRecorder(clients.core, MANAGER, now);
+  }
+
+  private readonly events: EventRecorder;
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
     const { namespace, name } = splitKey(key);
@@ -81,7 +86,7 @@ export class DeviceReconciler implements Reconciler {
         { group: GROUP, version: VERSION, plural: DEVICE.plural, namespace, name, body: { status } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
-      for (const t of transitions) await this.recordEvent(device, t);
+      for (const t of transitions) await this.events.record(device, { ...t, message: `${t.type}: ${t.message}` });
     }
     // No watch event fires when a lease lapses: look again just after it would expire, and soon
     // while a lapsed lease waits for its node's lease to lapse too.
@@ -129,37 +134,6 @@ export class DeviceReconciler implements Reconciler {
       if (!isStatus(e, 404)) throw e;
     }
     return true;
-  }
-
-  private async recordEvent(device: Device, t: StatusTransition): Promise<void> {
-    const now = this.now();
-    const namespace = device.metadata.namespace!;
-    try {
-      await this.clients.core.createNamespacedEvent({
-        namespace,
-        body: {
-          metadata: { generateName: `${device.metadata.name}.`, namespace },
-          involvedObject: {
-            apiVersion: device.apiVersion,
-            kind: DEVICE.kind,
-            name: device.metadata.name!,
-            namespace,
-            uid: device.metadata.uid!,
-          },
-          type: t.warning ? 'Warning' : 'Normal',
-          reason: t.reason,
-          message: `${t.type}: ${t.message}`.slice(0, 1024),
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-          source: { component: MANAGER },
-          reportingComponent: MANAGER,
-        },
-      });
-    } catch (e) {
-      // An event is a courtesy; failing to record one must not fail the reconcile.
-      log.warn('could not record event', { device: device.metadata.name, error: String(e) });
-    }
   }
 }
 
