@@ -4,6 +4,7 @@
  * analyzer (librosa) on three seconds of synthesized WAV, with results stored in PostgreSQL.
  * Needs the python-workers venv (`python-workers/setup.sh`); skipped, saying so, without it.
  */
+import { synthWav } from './synth-wav.js';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -30,41 +31,15 @@ const pythonWorkers = fileURLToPath(new URL('../../../python-workers/', import.m
 /** The venv setup.sh builds, found the way setup.sh names it (hash of the requirement files), never built here. */
 function readyVenvPython(): string | undefined {
   if (process.env.SWITCHFORGE_AUDIO_PYTHON) return process.env.SWITCHFORGE_AUDIO_PYTHON;
-  const files = ['requirements.txt', 'requirements-dev.txt', 'constraints.txt'].map((f) => join(pythonWorkers, f));
+  const files = ['requirements.txt', 'requirements-dev.txt', 'constraints.txt'].map((f) =>
+    join(pythonWorkers, f),
+  );
   if (!existsSync(join(pythonWorkers, 'setup.sh')) || !files.every((f) => existsSync(f))) return undefined;
   const hash = createHash('sha256');
   for (const f of files) hash.update(readFileSync(f));
   const cache = process.env.SWITCHFORGE_CACHE ?? join(homedir(), '.cache', 'switchforge');
   const venv = join(cache, 'venv', `python-workers-${hash.digest('hex').slice(0, 12)}`);
   return existsSync(join(venv, '.complete')) ? join(venv, 'bin', 'python') : undefined;
-}
-
-/** 16-bit stereo PCM: a 220 Hz tone with a click every half second (120 BPM). */
-function synthWav(seconds: number, rate = 44_100): Buffer {
-  const frames = Math.round(seconds * rate);
-  const data = Buffer.alloc(frames * 4);
-  for (let i = 0; i < frames; i++) {
-    const t = i / rate;
-    const click = (t % 0.5) < 0.01 ? 0.6 * Math.exp(-((t % 0.5) * 400)) : 0;
-    const v = Math.max(-1, Math.min(1, 0.3 * Math.sin(2 * Math.PI * 220 * t) + click));
-    const s = Math.round(v * 32_767);
-    data.writeInt16LE(s, i * 4);
-    data.writeInt16LE(s, i * 4 + 2);
-  }
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20); // PCM
-  header.writeUInt16LE(2, 22);
-  header.writeUInt32LE(rate, 24);
-  header.writeUInt32LE(rate * 4, 28);
-  header.writeUInt16LE(4, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(data.length, 40);
-  return Buffer.concat([header, data]);
 }
 
 const python = readyVenvPython();
@@ -119,47 +94,60 @@ describe('the audio workflow with the real Demucs separator and analyzer', { ski
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  it('separates three seconds of WAV into stem files and stores the analysis', { timeout: 240_000 }, async () => {
-    const jobUid = randomUUID();
-    const client = new Client({ connection, namespace: infra.temporal.namespace });
-    const handle = await startAudioJob(
-      client,
-      {
+  it(
+    'separates three seconds of WAV into stem files and stores the analysis',
+    { timeout: 240_000 },
+    async () => {
+      const jobUid = randomUUID();
+      const client = new Client({ connection, namespace: infra.temporal.namespace });
+      const handle = await startAudioJob(
+        client,
+        {
+          jobUid,
+          namespace: 'music',
+          name: 'tone',
+          source: { storagePath: 'in/tone.wav' },
+          separate: { model: 'demucs_unittest', stems: 'all', shifts: 1, device: 'cpu' },
+          analyze: { features: ['tempo', 'key', 'loudness', 'spectral', 'onsets', 'energy'] },
+          outputPrefix: jobPrefix(jobUid),
+          timeouts: { downloadMs: 30_000, separateMs: 180_000, analyzeMs: 120_000, heartbeatMs: 30_000 },
+        },
+        { queuePrefix: workers.queuePrefix },
+      );
+      const result = await handle.result().catch((e: unknown) => {
+        // The failure's type and message (the Python error) say more than "execution failed".
+        const cause = e instanceof WorkflowFailedError ? e.cause : undefined;
+        throw new Error(
+          `workflow failed: ${cause instanceof ApplicationFailure ? `${cause.type}: ` : ''}${cause?.message ?? String(e)}`,
+        );
+      });
+
+      const stems = Object.entries(result.separation?.stems ?? {});
+      assert.ok(stems.length >= 2, `expected stems, got ${JSON.stringify(result.separation)}`);
+      for (const [name, path] of stems) {
+        assert.ok(path.startsWith(`jobs/${jobUid}/`), `${name} at ${path}`);
+        assert.ok((await stat(join(storageRoot, path))).size > 44, `${name} is an empty WAV`);
+      }
+      assert.ok(
+        Math.abs((result.analysis?.durationS ?? 0) - 3) < 0.1,
+        `duration ${result.analysis?.durationS}`,
+      );
+
+      const rows = (await db.query('SELECT duration_s, stems, model FROM audio_results WHERE job_uid = $1', [
         jobUid,
-        namespace: 'music',
-        name: 'tone',
-        source: { storagePath: 'in/tone.wav' },
-        separate: { model: 'demucs_unittest', stems: 'all', shifts: 1, device: 'cpu' },
-        analyze: { features: ['tempo', 'key', 'loudness', 'spectral', 'onsets', 'energy'] },
-        outputPrefix: jobPrefix(jobUid),
-        timeouts: { downloadMs: 30_000, separateMs: 180_000, analyzeMs: 120_000, heartbeatMs: 30_000 },
-      },
-      { queuePrefix: workers.queuePrefix },
-    );
-    const result = await handle.result().catch((e: unknown) => {
-      // The failure's type and message (the Python error) say more than "execution failed".
-      const cause = e instanceof WorkflowFailedError ? e.cause : undefined;
-      throw new Error(`workflow failed: ${cause instanceof ApplicationFailure ? `${cause.type}: ` : ''}${cause?.message ?? String(e)}`);
-    });
-
-    const stems = Object.entries(result.separation?.stems ?? {});
-    assert.ok(stems.length >= 2, `expected stems, got ${JSON.stringify(result.separation)}`);
-    for (const [name, path] of stems) {
-      assert.ok(path.startsWith(`jobs/${jobUid}/`), `${name} at ${path}`);
-      assert.ok((await stat(join(storageRoot, path))).size > 44, `${name} is an empty WAV`);
-    }
-    assert.ok(Math.abs((result.analysis?.durationS ?? 0) - 3) < 0.1, `duration ${result.analysis?.durationS}`);
-
-    const rows = (await db.query('SELECT duration_s, stems, model FROM audio_results WHERE job_uid = $1', [jobUid])) as Array<{
-      duration_s: number;
-      stems: Record<string, string>;
-      model: string;
-    }>;
-    assert.equal(rows.length, 1);
-    assert.ok(Math.abs(rows[0]!.duration_s - 3) < 0.1);
-    assert.equal(rows[0]!.model, 'demucs_unittest');
-    assert.deepEqual(Object.keys(rows[0]!.stems).sort(), stems.map(([n]) => n).sort());
-    const [job] = (await db.query('SELECT phase FROM audio_jobs WHERE uid = $1', [jobUid])) as Array<{ phase: string }>;
-    assert.equal(job?.phase, 'Succeeded');
-  });
+      ])) as Array<{
+        duration_s: number;
+        stems: Record<string, string>;
+        model: string;
+      }>;
+      assert.equal(rows.length, 1);
+      assert.ok(Math.abs(rows[0]!.duration_s - 3) < 0.1);
+      assert.equal(rows[0]!.model, 'demucs_unittest');
+      assert.deepEqual(Object.keys(rows[0]!.stems).sort(), stems.map(([n]) => n).sort());
+      const [job] = (await db.query('SELECT phase FROM audio_jobs WHERE uid = $1', [jobUid])) as Array<{
+        phase: string;
+      }>;
+      assert.equal(job?.phase, 'Succeeded');
+    },
+  );
 });
