@@ -11,6 +11,7 @@ echo "== typecheck"
 npx tsc -p tsconfig.json
 echo "== lint"
 npx eslint --quiet .
+npx prettier --check . >/dev/null || { npx prettier --check . ; exit 1; }
 
 state=$(mktemp -d /tmp/switchforge-test-XXXXXX)
 export SWITCHFORGE_STATE_DIR="$state" SWITCHFORGE_INFRA_STATE="$state"

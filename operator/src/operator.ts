@@ -13,7 +13,12 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { DEVICE, GROUP, VERSION, type Device } from '@switchforge/platform/crd';
-import { LABEL_COMPONENT, LABEL_DEVICE, LABEL_MANAGED_BY, MANAGER } from '@switchforge/platform/device-worker';
+import {
+  LABEL_COMPONENT,
+  LABEL_DEVICE,
+  LABEL_MANAGED_BY,
+  MANAGER,
+} from '@switchforge/platform/device-worker';
 import { LeaseLock, runWithLeaderElection } from '@switchforge/platform/lease';
 import { log } from '@switchforge/platform/log';
 import type { OperatorConfig } from './config.js';
@@ -98,8 +103,17 @@ async function startControllers(config: OperatorConfig, kc: KubeConfig): Promise
       list: () =>
         list<Device>(
           ns
-            ? customObjects.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: DEVICE.plural })
-            : customObjects.listClusterCustomObject({ group: GROUP, version: VERSION, plural: DEVICE.plural }),
+            ? customObjects.listNamespacedCustomObject({
+                group: GROUP,
+                version: VERSION,
+                namespace: ns,
+                plural: DEVICE.plural,
+              })
+            : customObjects.listClusterCustomObject({
+                group: GROUP,
+                version: VERSION,
+                plural: DEVICE.plural,
+              }),
         ),
     }),
     deployments: new SupervisedInformer<V1Deployment>(kc, {

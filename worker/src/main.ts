@@ -55,7 +55,10 @@ async function device(): Promise<void> {
 const mode = process.argv[2];
 try {
   if (mode === 'device') await device();
-  else throw new Error(`unknown mode "${mode ?? ''}": expected "device" (audio workers run worker/src/audio/run.ts)`);
+  else
+    throw new Error(
+      `unknown mode "${mode ?? ''}": expected "device" (audio workers run worker/src/audio/run.ts)`,
+    );
   process.exit(0);
 } catch (e) {
   log.error('worker failed', { error: errorMessage(e), stack: e instanceof Error ? e.stack : undefined });

@@ -18,7 +18,12 @@ import type { DataSource } from 'typeorm';
 import type { AudioJob } from '@switchforge/platform/crd';
 import { createDataSource, migrate } from '@switchforge/platform/db';
 import { useInfra, type Infra } from '../infra/suite.js';
-import { startAudioJobControllers, readAudioOperatorConfig, FINALIZER, POOL_DEPLOYMENT } from '../../../operator/src/audiojob/index.js';
+import {
+  startAudioJobControllers,
+  readAudioOperatorConfig,
+  FINALIZER,
+  POOL_DEPLOYMENT,
+} from '../../../operator/src/audiojob/index.js';
 import { PoolScaler } from '../../../operator/src/audiojob/pool/pool-scaler.js';
 import { createActivities } from '../../../worker/src/audio/activities.js';
 import { PostgresResultSink } from '../../../worker/src/audio/result-sink-postgres.js';
@@ -76,7 +81,11 @@ async function applyJob(name: string, word: string, stages: AudioJob['spec']['st
     apiVersion: 'switchforge.io/v1alpha1',
     kind: 'AudioJob',
     metadata: { name, namespace },
-    spec: { source: { storagePath: `in/${name}.wav` }, stages, timeouts: { download: '20s', separate: '90s', analyze: '20s' } },
+    spec: {
+      source: { storagePath: `in/${name}.wav` },
+      stages,
+      timeouts: { download: '20s', separate: '90s', analyze: '20s' },
+    },
   };
   await ok(['apply', '-f', '-'], JSON.stringify(manifest));
   return (await getJob(name))!.metadata.uid!;
@@ -91,7 +100,11 @@ async function getJob(name: string): Promise<AudioJob | undefined> {
   return JSON.parse(r.stdout) as AudioJob;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  ms = 30_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   let last: unknown;
   for (;;) {
@@ -101,22 +114,34 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | fal
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
 const waitForJob = (name: string, what: string, pred: (j: AudioJob) => boolean, ms?: number) =>
-  waitFor(`${name}: ${what}`, async () => {
-    const j = await getJob(name);
-    return j && pred(j) ? j : undefined;
-  }, ms);
+  waitFor(
+    `${name}: ${what}`,
+    async () => {
+      const j = await getJob(name);
+      return j && pred(j) ? j : undefined;
+    },
+    ms,
+  );
 
 const pidOf = (name: string, module: string) =>
   readFile(join(stateDir, `${name}.wav.${module}.pid`), 'utf8').then(Number, () => undefined);
 const runsOf = (name: string) =>
-  readFile(join(stateDir, `${name}.wav.runs`), 'utf8').then((s) => s.trim().split('\n'), () => [] as string[]);
-const exists = (p: string) => stat(p).then(() => true, () => false);
+  readFile(join(stateDir, `${name}.wav.runs`), 'utf8').then(
+    (s) => s.trim().split('\n'),
+    () => [] as string[],
+  );
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -137,7 +162,13 @@ describe('AudioJob → Temporal workflow → audio workers, on real servers', ()
     infra = await useInfra({ kubernetes: true, postgres: true, temporal: true });
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     await ok(['apply', '-f', crd('device.yaml'), '-f', crd('audiojob.yaml')]);
-    await ok(['wait', '--for=condition=Established', '--timeout=60s', 'crd/audiojobs.switchforge.io', 'crd/devices.switchforge.io']);
+    await ok([
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      'crd/audiojobs.switchforge.io',
+      'crd/devices.switchforge.io',
+    ]);
     await ok(['create', 'namespace', namespace]);
 
     workDir = await mkdtemp(join(tmpdir(), 'sf-audiojob-'));
@@ -187,7 +218,16 @@ describe('AudioJob → Temporal workflow → audio workers, on real servers', ()
       // Jobs keep a finalizer whose controller is gone now: drop it so the namespace can go.
       const left = await kubectl(['get', 'audiojobs', '-n', namespace, '-o', 'name']);
       for (const obj of left.stdout.split('\n').filter(Boolean)) {
-        await kubectl(['patch', obj, '-n', namespace, '--type', 'merge', '-p', '{"metadata":{"finalizers":null}}']);
+        await kubectl([
+          'patch',
+          obj,
+          '-n',
+          namespace,
+          '--type',
+          'merge',
+          '-p',
+          '{"metadata":{"finalizers":null}}',
+        ]);
       }
       await kubectl(['delete', 'namespace', namespace, '--wait=false']);
       await infra.stop();
@@ -197,8 +237,10 @@ describe('AudioJob → Temporal workflow → audio workers, on real servers', ()
 
   it('a job runs as one workflow, Running with progress, to Succeeded with results in its status and in PostgreSQL, across a controller restart', async () => {
     const uid = await applyJob('song', 'PAUSE', { separate: { model: 'htdemucs' }, analyze: {} });
-    const running = await waitForJob('song', 'Running in separate with progress', (j) =>
-      j.status?.phase === 'Running' && j.status.stage === 'separate' && (j.status.progress ?? 0) > 33,
+    const running = await waitForJob(
+      'song',
+      'Running in separate with progress',
+      (j) => j.status?.phase === 'Running' && j.status.stage === 'separate' && (j.status.progress ?? 0) > 33,
     );
     assert.ok(running.metadata.finalizers?.includes(FINALIZER));
     assert.equal(running.status?.workflowId, workflowIdForJob(uid));
@@ -214,21 +256,38 @@ describe('AudioJob → Temporal workflow → audio workers, on real servers', ()
     assert.ok(s.startTime && s.completionTime);
     assert.equal(s.results?.bpm, 124);
     assert.equal(s.results?.key, 'A minor');
-    assert.deepEqual(s.results?.stems?.map((x) => x.name), ['bass', 'drums', 'other', 'vocals']);
+    assert.deepEqual(
+      s.results?.stems?.map((x) => x.name),
+      ['bass', 'drums', 'other', 'vocals'],
+    );
     assert.equal(s.conditions?.find((c) => c.type === 'Succeeded')?.status, 'True');
     assert.equal(await workflowCount(uid), 1);
     assert.deepEqual(await runsOf('song'), ['separator', 'analyzer']);
 
-    const [row] = (await db.query('SELECT phase, completed_at FROM audio_jobs WHERE uid = $1', [uid])) as Array<{ phase: string; completed_at: Date | null }>;
+    const [row] = (await db.query('SELECT phase, completed_at FROM audio_jobs WHERE uid = $1', [
+      uid,
+    ])) as Array<{ phase: string; completed_at: Date | null }>;
     assert.equal(row?.phase, 'Succeeded');
     assert.ok(row.completed_at);
-    const [result] = (await db.query('SELECT tempo_bpm, key_label, stems, model FROM audio_results WHERE job_uid = $1', [uid])) as Array<{ tempo_bpm: number; key_label: string; stems: Record<string, string>; model: string }>;
+    const [result] = (await db.query(
+      'SELECT tempo_bpm, key_label, stems, model FROM audio_results WHERE job_uid = $1',
+      [uid],
+    )) as Array<{ tempo_bpm: number; key_label: string; stems: Record<string, string>; model: string }>;
     assert.equal(result?.tempo_bpm, 124);
     assert.equal(result.key_label, 'A minor');
     assert.equal(result.model, 'htdemucs');
     assert.equal(result.stems.vocals, `jobs/${uid}/stems/vocals.wav`);
 
-    const events = await ok(['get', 'events', '-n', namespace, '--field-selector', `involvedObject.uid=${uid}`, '-o', 'jsonpath={.items[*].reason}']);
+    const events = await ok([
+      'get',
+      'events',
+      '-n',
+      namespace,
+      '--field-selector',
+      `involvedObject.uid=${uid}`,
+      '-o',
+      'jsonpath={.items[*].reason}',
+    ]);
     for (const reason of ['Running', 'Succeeded']) assert.match(events, new RegExp(`\\b${reason}\\b`));
   });
 
@@ -244,13 +303,19 @@ describe('AudioJob → Temporal workflow → audio workers, on real servers', ()
     await new Promise((r) => setTimeout(r, 1500));
     assert.deepEqual(await runsOf('broken'), ['analyzer']);
     assert.equal((await getJob('broken'))?.status?.phase, 'Failed');
-    const [row] = (await db.query('SELECT phase, failure_reason FROM audio_jobs WHERE uid = $1', [uid])) as Array<{ phase: string; failure_reason: string }>;
+    const [row] = (await db.query('SELECT phase, failure_reason FROM audio_jobs WHERE uid = $1', [
+      uid,
+    ])) as Array<{ phase: string; failure_reason: string }>;
     assert.deepEqual(row, { phase: 'Failed', failure_reason: 'CorruptAudio' });
   });
 
   it('deleting a running job cancels its workflow, stops Python within 5 s, removes its files, and the object goes', async () => {
     const uid = await applyJob('doomed', 'SLOW', { separate: {} });
-    await waitForJob('doomed', 'Running in separate', (j) => j.status?.phase === 'Running' && j.status.stage === 'separate');
+    await waitForJob(
+      'doomed',
+      'Running in separate',
+      (j) => j.status?.phase === 'Running' && j.status.stage === 'separate',
+    );
     const pid = await waitFor('the separator to start', () => pidOf('doomed', 'separator'));
     assert.ok(alive(pid));
     assert.ok(await exists(join(storageRoot, 'jobs', uid)));
@@ -267,24 +332,74 @@ describe('AudioJob → Temporal workflow → audio workers, on real servers', ()
 
   it('spec.cancel: true ends a running job Cancelled and stops its Python', async () => {
     const uid = await applyJob('stopped', 'SLOW', { separate: {} });
-    await waitForJob('stopped', 'Running in separate', (j) => j.status?.phase === 'Running' && j.status.stage === 'separate');
+    await waitForJob(
+      'stopped',
+      'Running in separate',
+      (j) => j.status?.phase === 'Running' && j.status.stage === 'separate',
+    );
     const pid = await waitFor('the separator to start', () => pidOf('stopped', 'separator'));
-    await ok(['patch', 'audiojob', 'stopped', '-n', namespace, '--type', 'merge', '-p', '{"spec":{"cancel":true}}']);
-    const cancelled = await waitForJob('stopped', 'Cancelled', (j) => j.status?.phase === 'Cancelled', 15_000);
+    await ok([
+      'patch',
+      'audiojob',
+      'stopped',
+      '-n',
+      namespace,
+      '--type',
+      'merge',
+      '-p',
+      '{"spec":{"cancel":true}}',
+    ]);
+    const cancelled = await waitForJob(
+      'stopped',
+      'Cancelled',
+      (j) => j.status?.phase === 'Cancelled',
+      15_000,
+    );
     assert.equal(alive(pid), false);
     assert.equal(cancelled.status?.conditions?.find((c) => c.type === 'Progressing')?.reason, 'Cancelled');
     assert.equal(cancelled.status?.observedGeneration, cancelled.metadata.generation);
     // The object stays (only deletion removes it), with its finalizer; the workflow's cleanup removed the files.
     assert.ok(cancelled.metadata.finalizers?.includes(FINALIZER));
     assert.equal(await exists(join(storageRoot, 'jobs', uid)), false);
-    const [row] = (await db.query('SELECT phase FROM audio_jobs WHERE uid = $1', [uid])) as Array<{ phase: string }>;
+    const [row] = (await db.query('SELECT phase FROM audio_jobs WHERE uid = $1', [uid])) as Array<{
+      phase: string;
+    }>;
     assert.equal(row?.phase, 'Cancelled');
   });
 
   it('the operator applies the audio worker pool Deployment at its minimum when the queues are idle', async () => {
     const dep = await waitFor('the pool Deployment', async () => {
-      const r = await kubectl(['get', 'deployment', POOL_DEPLOYMENT, '-n', namespace, '-o', 'json', '--show-managed-fields']);
-      return r.code === 0 ? (JSON.parse(r.stdout) as { spec: { replicas: number; template: { spec: { containers: Array<{ command: string[]; workingDir: string; env: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string } } }> }> } } }; metadata: { managedFields: Array<{ manager: string }> } }) : undefined;
+      const r = await kubectl([
+        'get',
+        'deployment',
+        POOL_DEPLOYMENT,
+        '-n',
+        namespace,
+        '-o',
+        'json',
+        '--show-managed-fields',
+      ]);
+      return r.code === 0
+        ? (JSON.parse(r.stdout) as {
+            spec: {
+              replicas: number;
+              template: {
+                spec: {
+                  containers: Array<{
+                    command: string[];
+                    workingDir: string;
+                    env: Array<{
+                      name: string;
+                      value?: string;
+                      valueFrom?: { secretKeyRef?: { name: string } };
+                    }>;
+                  }>;
+                };
+              };
+            };
+            metadata: { managedFields: Array<{ manager: string }> };
+          })
+        : undefined;
     });
     assert.equal(dep.spec.replicas, 1);
     const container = dep.spec.template.spec.containers[0]!;
@@ -293,7 +408,10 @@ describe('AudioJob → Temporal workflow → audio workers, on real servers', ()
     const env = new Map(container.env.map((e) => [e.name, e]));
     assert.equal(env.get('AUDIO_QUEUE_PREFIX')?.value, queuePrefix);
     assert.equal(env.get('TEMPORAL_ADDRESS')?.value, infra.temporal.address);
-    assert.equal(env.get('SWITCHFORGE_DATABASE_URL')?.valueFrom?.secretKeyRef?.name, 'switchforge-worker-database');
+    assert.equal(
+      env.get('SWITCHFORGE_DATABASE_URL')?.valueFrom?.secretKeyRef?.name,
+      'switchforge-worker-database',
+    );
     assert.ok(dep.metadata.managedFields.some((f) => f.manager === 'switchforge-operator'));
   });
 
@@ -316,7 +434,17 @@ describe('AudioJob → Temporal workflow → audio workers, on real servers', ()
       { apps: kc.makeApiClient(AppsV1Api), objects: KubernetesObjectApi.makeApiClient(kc), temporal: client },
     );
     const replicas = async () =>
-      Number((await ok(['get', 'deployment', POOL_DEPLOYMENT, '-n', pool.namespace, '-o', 'jsonpath={.spec.replicas}'])) || 0);
+      Number(
+        (await ok([
+          'get',
+          'deployment',
+          POOL_DEPLOYMENT,
+          '-n',
+          pool.namespace,
+          '-o',
+          'jsonpath={.spec.replicas}',
+        ])) || 0,
+      );
     const ids: string[] = [];
     try {
       await scaler.reconcile();
@@ -324,13 +452,21 @@ describe('AudioJob → Temporal workflow → audio workers, on real servers', ()
       for (let i = 0; i < 5; i++) {
         const id = `backlog-${suffix}-${i}`;
         ids.push(id);
-        await client.workflow.start('audioJobWorkflow', { taskQueue: `${prefix}audio-workflows`, workflowId: id, args: [{}] });
+        await client.workflow.start('audioJobWorkflow', {
+          taskQueue: `${prefix}audio-workflows`,
+          workflowId: id,
+          args: [{}],
+        });
       }
       // Five waiting tasks at two per replica need three; the maximum is three.
-      await waitFor('the pool to scale up to 3', async () => {
-        await scaler.reconcile();
-        return (await replicas()) === 3;
-      }, 20_000);
+      await waitFor(
+        'the pool to scale up to 3',
+        async () => {
+          await scaler.reconcile();
+          return (await replicas()) === 3;
+        },
+        20_000,
+      );
     } finally {
       scaler.close();
       await Promise.allSettled(ids.map((id) => client.workflow.getHandle(id).terminate('test over')));

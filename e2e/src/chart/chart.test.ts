@@ -19,7 +19,11 @@ interface Container {
   securityContext?: Record<string, unknown>;
 }
 interface PodSpecHolder {
-  spec: { template: { spec: { containers: Container[]; tolerations?: { key: string; tolerationSeconds?: number }[] } } };
+  spec: {
+    template: {
+      spec: { containers: Container[]; tolerations?: { key: string; tolerationSeconds?: number }[] };
+    };
+  };
 }
 const envOf = (d: Manifest) => {
   const c = (d as unknown as PodSpecHolder).spec.template.spec.containers[0]!;
@@ -52,7 +56,10 @@ describe('the switchforge chart', () => {
   });
 
   test('ships exactly the CRDs of the repository crds/ folder, byte for byte', () => {
-    const yamlIn = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+    const yamlIn = (dir: string) =>
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.yaml'))
+        .sort();
     const source = join(repoRoot, 'crds');
     const copies = join(chartDir, 'crds');
     assert.deepEqual(yamlIn(copies), yamlIn(source), 'the same CRD files');
@@ -76,7 +83,11 @@ describe('the switchforge chart', () => {
     ['an unknown value (a typo)', { 'operator.replica': 2 }, /replica/],
     ['a pull policy Kubernetes does not know', { 'image.pullPolicy': 'Sometimes' }, /pullPolicy/],
     ['an OTLP endpoint without a scheme', { 'telemetry.otlp.endpoint': 'collector:4318' }, /endpoint/],
-    ['a pool cooldown that is not a duration', { 'audio.pool.scaleDownCooldown': 'soon' }, /scaleDownCooldown/],
+    [
+      'a pool cooldown that is not a duration',
+      { 'audio.pool.scaleDownCooldown': 'soon' },
+      /scaleDownCooldown/,
+    ],
     ['a relative audio storage root', { 'audio.storageRoot': 'audio' }, /storageRoot/],
   ];
   for (const [what, values, message] of rejected) {
@@ -97,22 +108,48 @@ describe('the switchforge chart', () => {
     // the new worker starts and takes the Lease: a few seconds on top.
     assert.ok(lease + 5 < 15, 'lease plus replacement time stays under 15 s');
     for (const name of ['operator', 'api']) {
-      const d = find(manifests, 'Deployment', `${releaseName}-switchforge-${name}`) as unknown as PodSpecHolder;
-      const unreachable = d.spec.template.spec.tolerations?.find((t) => t.key === 'node.kubernetes.io/unreachable');
-      assert.equal(unreachable?.tolerationSeconds, 10, `${name} leaves an unreachable node after 10 s, not 300 s`);
+      const d = find(
+        manifests,
+        'Deployment',
+        `${releaseName}-switchforge-${name}`,
+      ) as unknown as PodSpecHolder;
+      const unreachable = d.spec.template.spec.tolerations?.find(
+        (t) => t.key === 'node.kubernetes.io/unreachable',
+      );
+      assert.equal(
+        unreachable?.tolerationSeconds,
+        10,
+        `${name} leaves an unreachable node after 10 s, not 300 s`,
+      );
     }
     assert.ok(Number(env.get('SWITCHFORGE_LEADER_LEASE_SECONDS')?.value) <= 15);
   });
 
   test('hands the operator the database DSN, Temporal, telemetry and audio pool settings', async () => {
-    const { manifests } = await template({ ...everything, 'audio.pool.maxReplicas': 9, 'audio.pool.backlogThreshold': 3 });
+    const { manifests } = await template({
+      ...everything,
+      'audio.pool.maxReplicas': 9,
+      'audio.pool.backlogThreshold': 3,
+    });
     const env = envOf(find(manifests, 'Deployment', `${releaseName}-switchforge-operator`));
-    assert.deepEqual(env.get('SWITCHFORGE_WORKER_DATABASE_URL')?.valueFrom?.secretKeyRef, { name: 'switchforge-db', key: 'url' });
+    assert.deepEqual(env.get('SWITCHFORGE_WORKER_DATABASE_URL')?.valueFrom?.secretKeyRef, {
+      name: 'switchforge-db',
+      key: 'url',
+    });
     assert.equal(env.get('SWITCHFORGE_WORKER_DATABASE_URL')?.value, undefined, 'the DSN is never a literal');
-    assert.deepEqual(JSON.parse(env.get('SWITCHFORGE_WORKER_COMMAND')!.value!), ['node', '--import', 'tsx', 'worker/src/main.ts', 'device']);
+    assert.deepEqual(JSON.parse(env.get('SWITCHFORGE_WORKER_COMMAND')!.value!), [
+      'node',
+      '--import',
+      'tsx',
+      'worker/src/main.ts',
+      'device',
+    ]);
     assert.equal(env.get('TEMPORAL_ADDRESS')?.value, 'temporal-frontend.temporal.svc:7233');
     assert.equal(env.get('TEMPORAL_TLS_CERT_FILE')?.value, '/var/run/switchforge/temporal-tls/tls.crt');
-    assert.equal(env.get('OTEL_EXPORTER_OTLP_ENDPOINT')?.value, 'http://otel-collector.observability.svc:4318');
+    assert.equal(
+      env.get('OTEL_EXPORTER_OTLP_ENDPOINT')?.value,
+      'http://otel-collector.observability.svc:4318',
+    );
     assert.equal(env.get('SWITCHFORGE_METRICS_PORT')?.value, '9464');
     assert.equal(env.get('AUDIO_POOL_MAX_REPLICAS')?.value, '9');
     assert.equal(env.get('AUDIO_POOL_BACKLOG_PER_REPLICA')?.value, '3');
@@ -124,38 +161,72 @@ describe('the switchforge chart', () => {
   test('sets only environment variables that the operator and the API read', async () => {
     const read = (files: string[]) => files.map((f) => readFileSync(join(repoRoot, f), 'utf8')).join('\n');
     // Read by the OpenTelemetry SDK or only expanded into other variables ($(POD_NAME)).
-    const platform = new Set(['POD_NAME', 'POD_NAMESPACE', 'NODE_NAME', 'OTEL_SERVICE_NAME', 'OTEL_RESOURCE_ATTRIBUTES', 'OTEL_EXPORTER_OTLP_ENDPOINT']);
+    const platform = new Set([
+      'POD_NAME',
+      'POD_NAMESPACE',
+      'NODE_NAME',
+      'OTEL_SERVICE_NAME',
+      'OTEL_RESOURCE_ATTRIBUTES',
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+    ]);
     // Temporal TLS: the chart mounts the Secret and names the files; no Temporal client reads them yet.
-    const awaitingCode = new Set(['TEMPORAL_TLS_CA_FILE', 'TEMPORAL_TLS_CERT_FILE', 'TEMPORAL_TLS_KEY_FILE', 'TEMPORAL_TLS_SERVER_NAME']);
+    const awaitingCode = new Set([
+      'TEMPORAL_TLS_CA_FILE',
+      'TEMPORAL_TLS_CERT_FILE',
+      'TEMPORAL_TLS_KEY_FILE',
+      'TEMPORAL_TLS_SERVER_NAME',
+    ]);
     const { manifests } = await template({ ...everything, 'temporal.tls.serverName': 'temporal.example' });
     const readers: [string, string][] = [
-      ['operator', read(['operator/src/config.ts', 'operator/src/audiojob/config.ts', 'operator/src/operator.ts'])],
+      [
+        'operator',
+        read(['operator/src/config.ts', 'operator/src/audiojob/config.ts', 'operator/src/operator.ts']),
+      ],
       ['api', read(['api/src/config.ts'])],
     ];
     for (const [component, source] of readers) {
-      for (const name of envOf(find(manifests, 'Deployment', `${releaseName}-switchforge-${component}`)).keys()) {
+      for (const name of envOf(
+        find(manifests, 'Deployment', `${releaseName}-switchforge-${component}`),
+      ).keys()) {
         if (platform.has(name) || awaitingCode.has(name)) continue;
-        assert.ok(new RegExp(`\\b${name}\\b`).test(source), `${component}: ${name} is read by no config schema`);
+        assert.ok(
+          new RegExp(`\\b${name}\\b`).test(source),
+          `${component}: ${name} is read by no config schema`,
+        );
       }
     }
   });
 
   test('runs every container as non-root with a read-only root filesystem and no capabilities', async () => {
     const { manifests } = await template(everything);
-    const deployments = manifests.filter((m) => m.kind === 'Deployment') as unknown as (Manifest & PodSpecHolder)[];
+    const deployments = manifests.filter((m) => m.kind === 'Deployment') as unknown as (Manifest &
+      PodSpecHolder)[];
     assert.ok(deployments.length >= 2);
     for (const d of deployments) {
       for (const c of d.spec.template.spec.containers) {
-        assert.deepEqual(c.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } }, `${d.metadata.name}/${c.name}`);
+        assert.deepEqual(
+          c.securityContext,
+          { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+          `${d.metadata.name}/${c.name}`,
+        );
       }
     }
   });
 
   test('ships each dashboard as a ConfigMap labelled for the Grafana sidecar', async () => {
     const { manifests } = await template();
-    const files = readdirSync(join(chartDir, 'dashboards')).filter((f) => f.endsWith('.json')).sort();
-    assert.deepEqual(files, ['api.json', 'audio-pipelines.json', 'collector-health.json', 'switch-overview.json']);
-    const maps = manifests.filter((m) => m.kind === 'ConfigMap' && m.metadata.labels?.grafana_dashboard === '1');
+    const files = readdirSync(join(chartDir, 'dashboards'))
+      .filter((f) => f.endsWith('.json'))
+      .sort();
+    assert.deepEqual(files, [
+      'api.json',
+      'audio-pipelines.json',
+      'collector-health.json',
+      'switch-overview.json',
+    ]);
+    const maps = manifests.filter(
+      (m) => m.kind === 'ConfigMap' && m.metadata.labels?.grafana_dashboard === '1',
+    );
     assert.equal(maps.length, files.length);
     for (const f of files) {
       const map = maps.find((m) => (m as unknown as { data: Record<string, string> }).data[f] !== undefined);
@@ -186,7 +257,10 @@ describe('the rendered chart on a real kube-apiserver', () => {
   // ServiceMonitor and PodMonitor need the Prometheus Operator's CRDs, which this cluster lacks.
   const variants: [string, Record<string, string | number | boolean>][] = [
     ['the defaults', {}],
-    ['every option but the Prometheus Operator monitors', { ...everything, 'serviceMonitor.enabled': false, 'podMonitor.enabled': false }],
+    [
+      'every option but the Prometheus Operator monitors',
+      { ...everything, 'serviceMonitor.enabled': false, 'podMonitor.enabled': false },
+    ],
     ['Devices only (no Temporal, no API)', { 'temporal.enabled': false, 'api.enabled': false }],
   ];
   for (const [what, values] of variants) {

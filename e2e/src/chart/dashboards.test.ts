@@ -31,13 +31,21 @@ import { startPrometheus, type Prometheus } from './prometheus.js';
  */
 const PENDING: Record<string, string> = {};
 /** Defined in code, but the process that records them is not started by this test (yet). */
-const API_NOT_RUN = 'recorded by the API process, which this scenario does not start yet (e2e/src/api/fixture.ts could)';
+const API_NOT_RUN =
+  'recorded by the API process, which this scenario does not start yet (e2e/src/api/fixture.ts could)';
 const NOT_RUN_HERE: Record<string, string> = Object.fromEntries(
   [
-    'switchforge_api_operations', 'switchforge_api_operations_errors', 'switchforge_api_operation_duration',
-    'switchforge_api_requests_rate_limited', 'switchforge_api_live_subscriptions', 'switchforge_api_live_upstreams',
-    'switchforge_api_live_messages_delivered', 'switchforge_api_live_messages_dropped',
-    'switchforge_api_live_upstream_reconnects', 'switchforge_api_live_upstream_malformed', 'switchforge_api_auth_reviews',
+    'switchforge_api_operations',
+    'switchforge_api_operations_errors',
+    'switchforge_api_operation_duration',
+    'switchforge_api_requests_rate_limited',
+    'switchforge_api_live_subscriptions',
+    'switchforge_api_live_upstreams',
+    'switchforge_api_live_messages_delivered',
+    'switchforge_api_live_messages_dropped',
+    'switchforge_api_live_upstream_reconnects',
+    'switchforge_api_live_upstream_malformed',
+    'switchforge_api_auth_reviews',
   ].map((n) => [n, API_NOT_RUN]),
 );
 NOT_RUN_HERE.switchforge_operator_audio_jobs =
@@ -55,14 +63,17 @@ function instrumentsInCode(): Map<string, string> {
       if (statSync(p).isDirectory()) walk(p);
       else if (p.endsWith('.ts') && !p.endsWith('.test.ts')) {
         const source = readFileSync(p, 'utf8');
-        for (const m of source.matchAll(/create(Counter|ObservableCounter|UpDownCounter|ObservableUpDownCounter|Histogram|Gauge|ObservableGauge)\(\s*'([^']+)'/g)) {
+        for (const m of source.matchAll(
+          /create(Counter|ObservableCounter|UpDownCounter|ObservableUpDownCounter|Histogram|Gauge|ObservableGauge)\(\s*'([^']+)'/g,
+        )) {
           const base = m[2]!.replace(/[^a-zA-Z0-9_]/g, '_');
           found.set(base, /^(Observable)?Counter$/.test(m[1]!) ? `${base}_total` : base);
         }
       }
     }
   };
-  for (const folder of ['platform/src', 'operator/src', 'worker/src', 'api/src']) walk(join(repoRoot, folder));
+  for (const folder of ['platform/src', 'operator/src', 'worker/src', 'api/src'])
+    walk(join(repoRoot, folder));
   return found;
 }
 
@@ -91,7 +102,11 @@ const subscriptions = [
 before(async () => {
   // The SDK first: modules create their instruments on import, from the global meter provider.
   // A port of our own: the exporter reads port 0 as "the default, 9464", which others may hold.
-  telemetry = await startTelemetry({ serviceName: 'switchforge-operator', prometheusPort: await freePort(), prometheusHost: '127.0.0.1' });
+  telemetry = await startTelemetry({
+    serviceName: 'switchforge-operator',
+    prometheusPort: await freePort(),
+    prometheusHost: '127.0.0.1',
+  });
   const { installCrds, startOperator, startPodRunner } = await import('../harness/platform-under-test.js');
   const audio = await import('../../../worker/src/audio/metrics.js');
 
@@ -117,8 +132,18 @@ before(async () => {
     const r = await kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify(doc));
     assert.equal(r.code, 0, r.stderr);
   };
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'leaf1-login' }, stringData: { username: 'telemetry', password: 's3cret' } });
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'lab-ca' }, stringData: { 'ca.crt': pki.ca.cert.toString() } });
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'leaf1-login' },
+    stringData: { username: 'telemetry', password: 's3cret' },
+  });
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'lab-ca' },
+    stringData: { 'ca.crt': pki.ca.cert.toString() },
+  });
   await apply({
     apiVersion: 'switchforge.io/v1alpha1',
     kind: 'Device',
@@ -134,20 +159,42 @@ before(async () => {
     },
   });
   let podIp = '';
-  await waitFor('the worker pod to have an IP and a process', async () => {
-    const r = await kubectl(['get', 'pods', '-n', ns, '-l', 'switchforge.io/device=leaf1', '-o', 'jsonpath={.items[0].status.podIP}']);
-    podIp = r.stdout.trim();
-    return podIp !== '' && pods!.runner.pods.length === 1;
-  }, 90_000, 500);
+  await waitFor(
+    'the worker pod to have an IP and a process',
+    async () => {
+      const r = await kubectl([
+        'get',
+        'pods',
+        '-n',
+        ns,
+        '-l',
+        'switchforge.io/device=leaf1',
+        '-o',
+        'jsonpath={.items[0].status.podIP}',
+      ]);
+      podIp = r.stdout.trim();
+      return podIp !== '' && pods!.runner.pods.length === 1;
+    },
+    90_000,
+    500,
+  );
 
   prometheus = await startPrometheus([
     { job: 'switchforge-operator', targets: [`127.0.0.1:${telemetry.prometheusPort}`] },
     { job: 'switchforge-device-worker', targets: [`${podIp}:9464`] },
   ]);
-  await waitFor('rows of every subscription in PostgreSQL', async () => {
-    const r = await db.query<{ n: string }>(`SELECT count(DISTINCT split_part(path, '/', 2)) AS n FROM metrics WHERE device = $1`, [deviceName]);
-    return Number(r.rows[0]!.n) === subscriptions.length;
-  }, 90_000, 500);
+  await waitFor(
+    'rows of every subscription in PostgreSQL',
+    async () => {
+      const r = await db.query<{ n: string }>(
+        `SELECT count(DISTINCT split_part(path, '/', 2)) AS n FROM metrics WHERE device = $1`,
+        [deviceName],
+      );
+      return Number(r.rows[0]!.n) === subscriptions.length;
+    },
+    90_000,
+    500,
+  );
 
   // The audio worker's instruments, recorded as its activities and workflow do.
   audio.recordStage('download', 1.5, 'ok');
@@ -164,11 +211,21 @@ before(async () => {
   await sim.setMisbehaviour({ dropStream: false });
 
   const p = prometheus;
-  await waitFor('both targets up', async () => (await p.targets()).every((t) => t.health === 'up'), 30_000, 500);
+  await waitFor(
+    'both targets up',
+    async () => (await p.targets()).every((t) => t.health === 'up'),
+    30_000,
+    500,
+  );
   // Soft waits: a worker that exports nothing fails the panels (and the test below) one by one.
   workerMetricsUrl = `http://${podIp}:9464/metrics`;
-  for (const counter of ['switchforge_worker_updates_malformed_total', 'switchforge_worker_session_reconnects_total']) {
-    await waitFor(`${counter} scraped`, async () => (await p.query(counter)).length > 0, 30_000, 1000).catch(() => undefined);
+  for (const counter of [
+    'switchforge_worker_updates_malformed_total',
+    'switchforge_worker_session_reconnects_total',
+  ]) {
+    await waitFor(`${counter} scraped`, async () => (await p.query(counter)).length > 0, 30_000, 1000).catch(
+      () => undefined,
+    );
   }
   // rate() over the panels' window needs that window's worth of scrapes.
   await sleep(Number.parseInt(RATE_INTERVAL, 10) * 1000);
@@ -204,9 +261,13 @@ describe('the dashboards', () => {
 
   test('are four, with unique uids, each panel with a query', () => {
     const ds = loadDashboards();
-    assert.deepEqual(ds.map((d) => d.file), ['api.json', 'audio-pipelines.json', 'collector-health.json', 'switch-overview.json']);
+    assert.deepEqual(
+      ds.map((d) => d.file),
+      ['api.json', 'audio-pipelines.json', 'collector-health.json', 'switch-overview.json'],
+    );
     assert.equal(new Set(ds.map((d) => d.dashboard.uid)).size, ds.length);
-    for (const q of queries.filter((x) => x.kind === 'prometheus')) assert.ok(metricNames(q.text).length > 0, `${q.panel}: reads no metric`);
+    for (const q of queries.filter((x) => x.kind === 'prometheus'))
+      assert.ok(metricNames(q.text).length > 0, `${q.panel}: reads no metric`);
   });
 
   test('query only metrics that the code defines, or that are listed as pending', () => {
@@ -215,7 +276,10 @@ describe('the dashboards', () => {
     for (const q of queries.filter((x) => x.kind === 'prometheus')) {
       for (const name of metricNames(q.text)) {
         const known = prom.has(name) || PENDING[name.replace(/_total$/, '')] !== undefined;
-        assert.ok(known, `${q.dashboard} / ${q.panel}: ${name} is no instrument in the code (OTel names map to Prometheus as a.b.c -> a_b_c, counters + _total)`);
+        assert.ok(
+          known,
+          `${q.dashboard} / ${q.panel}: ${name} is no instrument in the code (OTel names map to Prometheus as a.b.c -> a_b_c, counters + _total)`,
+        );
       }
     }
   });
@@ -223,7 +287,10 @@ describe('the dashboards', () => {
   test('list as pending only metrics the code does not define yet', () => {
     const code = instrumentsInCode();
     for (const name of Object.keys(PENDING)) {
-      assert.ok(!code.has(name), `${name} is now defined in the code: remove it from PENDING so its panels are checked`);
+      assert.ok(
+        !code.has(name),
+        `${name} is now defined in the code: remove it from PENDING so its panels are checked`,
+      );
     }
   });
 });
@@ -242,7 +309,8 @@ describe('every Prometheus panel query returns data from the running system', ()
 describe('every template variable resolves', () => {
   for (const { dashboard } of loadDashboards()) {
     for (const v of dashboard.templating.list.filter((x) => x.type === 'query')) {
-      const promQuery = typeof v.query === 'object' && v.query !== null ? (v.query as { query: string }).query : undefined;
+      const promQuery =
+        typeof v.query === 'object' && v.query !== null ? (v.query as { query: string }).query : undefined;
       const match = promQuery ? /^label_values\((\w+),\s*(\w+)\)$/.exec(promQuery) : null;
       const reason = match ? skipReason([match[1]!.replace(/_(bucket|sum|count)$/, '')]) : undefined;
       test(`${dashboard.title}: $${v.name}`, { todo: reason }, async () => {
@@ -251,7 +319,10 @@ describe('every template variable resolves', () => {
           assert.ok(values.length > 0, `label_values(${match[1]}, ${match[2]}) is empty`);
         } else {
           const r = await db.query<{ device: string }>(String(v.query));
-          assert.ok(r.rows.some((row) => Object.values(row).includes(deviceName)), `${String(v.query)} lists no ${deviceName}`);
+          assert.ok(
+            r.rows.some((row) => Object.values(row).includes(deviceName)),
+            `${String(v.query)} lists no ${deviceName}`,
+          );
         }
       });
     }
@@ -266,7 +337,10 @@ describe('every PostgreSQL panel query returns rows of what the worker wrote', (
       assert.ok(r.rows.length > 0, `no rows for\n${sql}`);
       if (r.fields.some((f) => f.name === 'value')) {
         const values = r.rows.map((row) => Number((row as { value: unknown }).value));
-        assert.ok(values.every((v) => Number.isFinite(v) && v >= 0), 'finite, non-negative values');
+        assert.ok(
+          values.every((v) => Number.isFinite(v) && v >= 0),
+          'finite, non-negative values',
+        );
       }
     });
   }

@@ -72,7 +72,10 @@ export function expandPromQL(expr: string, rateInterval: string): string {
 export function expandSql(sql: string, devices: string[]): string {
   const quoted = devices.map((d) => `'${d.replaceAll("'", "''")}'`).join(',');
   return sql
-    .replace(/\$__timeFilter\(([^)]+)\)/g, (_, col: string) => `${col} BETWEEN now() - interval '1 hour' AND now()`)
+    .replace(
+      /\$__timeFilter\(([^)]+)\)/g,
+      (_, col: string) => `${col} BETWEEN now() - interval '1 hour' AND now()`,
+    )
     .replaceAll('$device', quoted)
     .replaceAll('${device}', quoted);
 }

@@ -13,13 +13,20 @@ export const releaseName = 'sf';
 export interface Manifest {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   [field: string]: unknown;
 }
 
 /** Builds helm once (cached); a fresh machine takes a few minutes. */
 export async function ensureHelm(): Promise<string> {
-  const r = await run('bash', [join(repoRoot, 'e2e/infra/build-binaries.sh'), 'helm'], { timeoutMs: 20 * 60_000 });
+  const r = await run('bash', [join(repoRoot, 'e2e/infra/build-binaries.sh'), 'helm'], {
+    timeoutMs: 20 * 60_000,
+  });
   if (r.code !== 0) throw new Error(`building helm: ${r.stderr.slice(-2000)}`);
   return binary('helm');
 }
@@ -31,7 +38,10 @@ export function helm(args: string[]): Promise<CommandResult> {
 /** `--set`-style values (a.b=c), always with the one required value unless it is overridden. */
 export function setArgs(values: Record<string, string | number | boolean>): string[] {
   const all = { 'database.existingSecret': 'switchforge-db', ...values };
-  return Object.entries(all).flatMap(([k, v]) => [typeof v === 'string' ? '--set-string' : '--set', `${k}=${v}`]);
+  return Object.entries(all).flatMap(([k, v]) => [
+    typeof v === 'string' ? '--set-string' : '--set',
+    `${k}=${v}`,
+  ]);
 }
 
 export async function template(

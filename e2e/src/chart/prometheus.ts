@@ -54,7 +54,11 @@ export async function startPrometheus(jobs: ScrapeJob[]): Promise<Prometheus> {
     '  scrape_timeout: 1s',
     '  evaluation_interval: 1s',
     'scrape_configs:',
-    ...jobs.flatMap((j) => [`  - job_name: ${JSON.stringify(j.job)}`, '    static_configs:', `      - targets: ${JSON.stringify(j.targets)}`]),
+    ...jobs.flatMap((j) => [
+      `  - job_name: ${JSON.stringify(j.job)}`,
+      '    static_configs:',
+      `      - targets: ${JSON.stringify(j.targets)}`,
+    ]),
     '',
   ].join('\n');
   writeFileSync(join(dir, 'prometheus.yml'), config);
@@ -87,13 +91,21 @@ export async function startPrometheus(jobs: ScrapeJob[]): Promise<Prometheus> {
   return {
     url,
     query: async (expr) =>
-      (await api<{ resultType: string; result: PromSample[] }>(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`)).result,
+      (
+        await api<{ resultType: string; result: PromSample[] }>(
+          `${url}/api/v1/query?query=${encodeURIComponent(expr)}`,
+        )
+      ).result,
     labelValues: (label, match) =>
-      api<string[]>(`${url}/api/v1/label/${encodeURIComponent(label)}/values?match[]=${encodeURIComponent(match)}`),
-    targets: async () =>
-      (await api<{ activeTargets: { labels: { job: string }; health: string; lastError: string }[] }>(`${url}/api/v1/targets`)).activeTargets.map(
-        (t) => ({ job: t.labels.job, health: t.health, lastError: t.lastError }),
+      api<string[]>(
+        `${url}/api/v1/label/${encodeURIComponent(label)}/values?match[]=${encodeURIComponent(match)}`,
       ),
+    targets: async () =>
+      (
+        await api<{ activeTargets: { labels: { job: string }; health: string; lastError: string }[] }>(
+          `${url}/api/v1/targets`,
+        )
+      ).activeTargets.map((t) => ({ job: t.labels.job, health: t.health, lastError: t.lastError })),
     log,
     stop: async () => {
       if (child.exitCode === null) {

@@ -45,10 +45,20 @@ describe('the chart RBAC, as rendered', () => {
   test('grants no escalate, bind or impersonate, and never get, list or watch on Secrets', () => {
     for (const r of roles(manifests)) {
       for (const rule of rulesOf(r)) {
-        for (const v of ['escalate', 'bind', 'impersonate']) assert.ok(!rule.verbs.includes(v), `${r.metadata.name}: ${v}`);
+        for (const v of ['escalate', 'bind', 'impersonate'])
+          assert.ok(!rule.verbs.includes(v), `${r.metadata.name}: ${v}`);
         if (rule.resources?.includes('secrets')) {
-          assert.deepEqual(rule.verbs.filter((v) => ['get', 'list', 'watch', 'delete', 'update'].includes(v)), [], `${r.metadata.name} reads or replaces Secrets`);
-          if (rule.verbs.includes('patch')) assert.deepEqual(rule.resourceNames, ['switchforge-worker-database'], 'patch only the mirrored DSN Secret');
+          assert.deepEqual(
+            rule.verbs.filter((v) => ['get', 'list', 'watch', 'delete', 'update'].includes(v)),
+            [],
+            `${r.metadata.name} reads or replaces Secrets`,
+          );
+          if (rule.verbs.includes('patch'))
+            assert.deepEqual(
+              rule.resourceNames,
+              ['switchforge-worker-database'],
+              'patch only the mirrored DSN Secret',
+            );
         }
       }
     }
@@ -74,7 +84,16 @@ describe('the chart RBAC on a real kube-apiserver', () => {
   /** `resource` may name a subresource after a colon: `devices.switchforge.io:status`. */
   const can = async (as: string, verb: string, resource: string, namespace = devices) => {
     const [res, sub] = resource.split(':');
-    const args = ['auth', 'can-i', verb, res!, '-n', namespace, `--as=${as}`, ...(sub ? [`--subresource=${sub}`] : [])];
+    const args = [
+      'auth',
+      'can-i',
+      verb,
+      res!,
+      '-n',
+      namespace,
+      `--as=${as}`,
+      ...(sub ? [`--subresource=${sub}`] : []),
+    ];
     return (await kubectl(args)).stdout.trim() === 'yes';
   };
 
@@ -84,7 +103,9 @@ describe('the chart RBAC on a real kube-apiserver', () => {
     for (const n of [ns, devices]) assert.equal((await kubectl(['create', 'namespace', n])).code, 0);
     // Only the identities and their roles: the Deployments would be run by a pod runner.
     const { manifests: all } = await template({}, ns);
-    const rbac = all.filter((m) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(m.kind));
+    const rbac = all.filter((m) =>
+      ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(m.kind),
+    );
     // Cluster-scoped names carry the namespace, so suites sharing a cluster do not collide.
     const renamed = rbac.map((m) => {
       const copy = structuredClone(m) as Manifest & { roleRef?: { name: string } };
@@ -97,7 +118,13 @@ describe('the chart RBAC on a real kube-apiserver', () => {
   });
   after(async () => {
     for (const c of ['operator', 'api']) {
-      await kubectl(['delete', 'clusterrole,clusterrolebinding', `${releaseName}-switchforge-${c}-${ns}`, '--ignore-not-found', '--wait=false']);
+      await kubectl([
+        'delete',
+        'clusterrole,clusterrolebinding',
+        `${releaseName}-switchforge-${c}-${ns}`,
+        '--ignore-not-found',
+        '--wait=false',
+      ]);
     }
     await kubectl(['delete', 'namespace', ns, devices, '--wait=false']);
     await infra?.stop();
@@ -145,7 +172,7 @@ describe('the chart RBAC on a real kube-apiserver', () => {
     });
   }
 
-  test('the operator may apply a device namespace\'s worker ServiceAccount, Role, RoleBinding and DSN Secret (no escalation)', async () => {
+  test("the operator may apply a device namespace's worker ServiceAccount, Role, RoleBinding and DSN Secret (no escalation)", async () => {
     // For real, as the operator does (server-side apply, creating then updating): the RoleBinding's
     // escalation check needs its Role to exist.
     const objects = namespaceObjects(devices, 'postgres://u:p@127.0.0.1:5432/db');
@@ -155,11 +182,15 @@ describe('the chart RBAC on a real kube-apiserver', () => {
         objects.map((o) => JSON.stringify(o)).join('\n'),
       );
       assert.equal(r.code, 0, `${round}: ${r.stderr}`);
-      assert.equal(r.stdout.split('\n').filter((l) => l.includes('serverside-applied')).length, objects.length, r.stdout);
+      assert.equal(
+        r.stdout.split('\n').filter((l) => l.includes('serverside-applied')).length,
+        objects.length,
+        r.stdout,
+      );
     }
   });
 
-  test('the leader election Role covers exactly the operator\'s Lease', async () => {
+  test("the leader election Role covers exactly the operator's Lease", async () => {
     assert.ok(await can(operatorSa, 'update', 'leases.coordination.k8s.io/switchforge-operator', ns));
   });
 });

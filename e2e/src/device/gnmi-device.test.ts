@@ -10,7 +10,13 @@ import { migrate } from '@switchforge/platform/db';
 import { useInfra, waitFor, type Infra } from '../infra/suite.js';
 import { generateTestPki, type TestPki } from '../simulators/certs.js';
 import { startGnmiSimulator, type GnmiSimulator } from '../simulators/gnmi/server.js';
-import { installCrds, startOperator, startPodRunner, type OperatorHandle, type PodRunnerHandle } from '../harness/platform-under-test.js';
+import {
+  installCrds,
+  startOperator,
+  startPodRunner,
+  type OperatorHandle,
+  type PodRunnerHandle,
+} from '../harness/platform-under-test.js';
 
 const ns = `gnmi-${randomBytes(3).toString('hex')}`;
 const schema = ns.replace(/-/g, '_');
@@ -38,7 +44,11 @@ const rows = async (path?: string) =>
       )
     ).rows[0]!.n,
   );
-const connected = () => jsonpath('device/leaf1', '{.status.conditions[?(@.type=="Connected")].status}/{.status.conditions[?(@.type=="Connected")].reason}');
+const connected = () =>
+  jsonpath(
+    'device/leaf1',
+    '{.status.conditions[?(@.type=="Connected")].status}/{.status.conditions[?(@.type=="Connected")].reason}',
+  );
 
 const COUNTERS = '/interfaces/interface[name=*]/state/counters';
 const CPU = '/components/component[name=*]/cpu';
@@ -72,7 +82,11 @@ before(async () => {
   sim = await startGnmiSimulator({
     deviceNames: ['leaf1'],
     interfaces: 4,
-    tls: { cert: pki.server.cert, key: pki.server.key, untrusted: { cert: pki.rogue.cert, key: pki.rogue.key } },
+    tls: {
+      cert: pki.server.cert,
+      key: pki.server.key,
+      untrusted: { cert: pki.rogue.cert, key: pki.rogue.key },
+    },
     credentials: { username: 'telemetry', password: 's3cret' },
     changeIntervalMs: 500,
   });
@@ -93,15 +107,41 @@ after(async () => {
 
 describe('a gNMI Device', () => {
   test('applied with its Secrets, becomes a worker pod on a kwok node whose samples land in PostgreSQL, and shows Connected', async () => {
-    await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'leaf1-login' }, stringData: { username: 'telemetry', password: 's3cret' } });
-    await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'lab-ca' }, stringData: { 'ca.crt': pki.ca.cert.toString() } });
+    await apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'leaf1-login' },
+      stringData: { username: 'telemetry', password: 's3cret' },
+    });
+    await apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'lab-ca' },
+      stringData: { 'ca.crt': pki.ca.cert.toString() },
+    });
     await apply(deviceManifest([{ path: COUNTERS, mode: 'sample', sampleInterval: '1s' }]));
 
-    await waitFor('the worker pod to run on a kwok node', async () => /^kwok-node-\d+$/.test(await jsonpath('pods -l switchforge.io/device=leaf1', '{.items[0].spec.nodeName}')), 60_000, 500);
+    await waitFor(
+      'the worker pod to run on a kwok node',
+      async () =>
+        /^kwok-node-\d+$/.test(
+          await jsonpath('pods -l switchforge.io/device=leaf1', '{.items[0].spec.nodeName}'),
+        ),
+      60_000,
+      500,
+    );
     await waitFor('the worker process', async () => pods.runner.pods.length === 1, 30_000, 250);
-    await waitFor('counter rows in PostgreSQL', async () => (await rows(`/interfaces/interface/state/counters`)) > 10, 60_000, 500);
+    await waitFor(
+      'counter rows in PostgreSQL',
+      async () => (await rows(`/interfaces/interface/state/counters`)) > 10,
+      60_000,
+      500,
+    );
     await waitFor('status Connected', async () => (await connected()) === 'True/Connected', 30_000, 500);
-    const labels = await db.query<{ labels: Record<string, string> }>(`SELECT labels FROM metrics WHERE device = $1 LIMIT 1`, [device]);
+    const labels = await db.query<{ labels: Record<string, string> }>(
+      `SELECT labels FROM metrics WHERE device = $1 LIMIT 1`,
+      [device],
+    );
     assert.equal(labels.rows[0]!.labels.site, 'test', 'extra labels from the spec are attached');
     assert.ok(labels.rows[0]!.labels.name, 'list keys become labels');
     const numeric = await db.query<{ n: string }>(
@@ -116,11 +156,18 @@ describe('a gNMI Device', () => {
   test('a subscription added to the spec starts collecting without a gap in the unchanged one and without a new pod', async () => {
     const podBefore = await jsonpath('pods -l switchforge.io/device=leaf1', '{.items[0].metadata.name}');
     const changedAt = new Date();
-    await apply(deviceManifest([
-      { path: COUNTERS, mode: 'sample', sampleInterval: '1s' },
-      { path: CPU, mode: 'sample', sampleInterval: '1s' },
-    ]));
-    await waitFor('rows of the added subscription', async () => (await rows('/components/component')) > 0, 30_000, 500);
+    await apply(
+      deviceManifest([
+        { path: COUNTERS, mode: 'sample', sampleInterval: '1s' },
+        { path: CPU, mode: 'sample', sampleInterval: '1s' },
+      ]),
+    );
+    await waitFor(
+      'rows of the added subscription',
+      async () => (await rows('/components/component')) > 0,
+      30_000,
+      500,
+    );
     await new Promise((r) => setTimeout(r, 2000));
     const gaps = await db.query<{ gap: number }>(
       `SELECT max(gap) AS gap FROM (
@@ -129,8 +176,14 @@ describe('a gNMI Device', () => {
        ) g`,
       [device, changedAt],
     );
-    assert.ok(Number(gaps.rows[0]!.gap) < 2.5, `largest gap in the unchanged subscription: ${gaps.rows[0]!.gap}s`);
-    assert.equal(await jsonpath('pods -l switchforge.io/device=leaf1', '{.items[0].metadata.name}'), podBefore);
+    assert.ok(
+      Number(gaps.rows[0]!.gap) < 2.5,
+      `largest gap in the unchanged subscription: ${gaps.rows[0]!.gap}s`,
+    );
+    assert.equal(
+      await jsonpath('pods -l switchforge.io/device=leaf1', '{.items[0].metadata.name}'),
+      podBefore,
+    );
   });
 
   const misbehaviours: Array<[string, Parameters<GnmiSimulator['setMisbehaviour']>[0], string]> = [
@@ -142,21 +195,49 @@ describe('a gNMI Device', () => {
       await sim.setMisbehaviour(misbehaviour);
       await sim.setMisbehaviour({ dropStream: true });
       await sim.setMisbehaviour({ dropStream: false });
-      await waitFor(`Connected=False/${reason}`, async () => (await connected()) === `False/${reason}`, 60_000, 500);
-      const reasons = await kubectl('get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=leaf1', '-o', 'jsonpath={.items[*].reason}');
+      await waitFor(
+        `Connected=False/${reason}`,
+        async () => (await connected()) === `False/${reason}`,
+        60_000,
+        500,
+      );
+      const reasons = await kubectl(
+        'get',
+        'events',
+        '-n',
+        ns,
+        '--field-selector',
+        'involvedObject.name=leaf1',
+        '-o',
+        'jsonpath={.items[*].reason}',
+      );
       assert.match(reasons.stdout, new RegExp(reason), 'a Kubernetes Event records the transition');
       const clear = Object.fromEntries(Object.keys(misbehaviour).map((k) => [k, false]));
       await sim.setMisbehaviour(clear);
       const before = await rows();
-      await waitFor('Connected=True again', async () => (await connected()) === 'True/Connected', 90_000, 500);
+      await waitFor(
+        'Connected=True again',
+        async () => (await connected()) === 'True/Connected',
+        90_000,
+        500,
+      );
       await waitFor('new rows after recovery', async () => (await rows()) > before, 30_000, 500);
     });
   }
 
   test('malformed updates are skipped and counted: the session stays Connected and the Device shows Degraded', async () => {
     await sim.setMisbehaviour({ malformed: true });
-    const degraded = () => jsonpath('device/leaf1', '{.status.conditions[?(@.type=="Degraded")].status}/{.status.conditions[?(@.type=="Degraded")].reason}');
-    await waitFor('Degraded=True/MalformedUpdates', async () => (await degraded()) === 'True/MalformedUpdates', 30_000, 500);
+    const degraded = () =>
+      jsonpath(
+        'device/leaf1',
+        '{.status.conditions[?(@.type=="Degraded")].status}/{.status.conditions[?(@.type=="Degraded")].reason}',
+      );
+    await waitFor(
+      'Degraded=True/MalformedUpdates',
+      async () => (await degraded()) === 'True/MalformedUpdates',
+      30_000,
+      500,
+    );
     assert.equal(await connected(), 'True/Connected');
     const before = await rows();
     await waitFor('good updates still written', async () => (await rows()) > before, 15_000, 500);
@@ -180,24 +261,54 @@ describe('a gNMI Device', () => {
     await waitFor('rows after the crash', async () => (await rows()) > before, 30_000, 200);
     const recovery = (Date.now() - crashedAt) / 1000;
     assert.ok(recovery < 15, `first new row ${recovery}s after the crash`);
-    const dupes = await db.query(`SELECT device, path, labels, ts, count(*) FROM metrics GROUP BY 1,2,3,4 HAVING count(*) > 1`);
+    const dupes = await db.query(
+      `SELECT device, path, labels, ts, count(*) FROM metrics GROUP BY 1,2,3,4 HAVING count(*) > 1`,
+    );
     assert.equal(dupes.rowCount, 0);
   });
 
   test('an operator killed and restarted converges without duplicate children', async () => {
     await operator.restart();
     await new Promise((r) => setTimeout(r, 3000));
-    const deployments = await kubectl('get', 'deployments', '-n', ns, '-l', 'switchforge.io/device=leaf1', '-o', 'name');
+    const deployments = await kubectl(
+      'get',
+      'deployments',
+      '-n',
+      ns,
+      '-l',
+      'switchforge.io/device=leaf1',
+      '-o',
+      'name',
+    );
     assert.equal(deployments.stdout.trim().split('\n').length, 1);
-    await waitFor('status Connected under the new operator', async () => (await connected()) === 'True/Connected', 30_000, 500);
+    await waitFor(
+      'status Connected under the new operator',
+      async () => (await connected()) === 'True/Connected',
+      30_000,
+      500,
+    );
   });
 
   test('deleting the Device garbage-collects its Deployment and Lease', async () => {
     assert.equal((await kubectl('delete', 'device', 'leaf1', '-n', ns)).code, 0);
-    await waitFor('the Deployment and Lease to be gone', async () => {
-      const left = await kubectl('get', 'deployments,leases', '-n', ns, '-l', 'switchforge.io/device=leaf1', '-o', 'name');
-      return left.code === 0 && left.stdout.trim() === '';
-    }, 60_000, 500);
+    await waitFor(
+      'the Deployment and Lease to be gone',
+      async () => {
+        const left = await kubectl(
+          'get',
+          'deployments,leases',
+          '-n',
+          ns,
+          '-l',
+          'switchforge.io/device=leaf1',
+          '-o',
+          'name',
+        );
+        return left.code === 0 && left.stdout.trim() === '';
+      },
+      60_000,
+      500,
+    );
     await waitFor('the worker process to stop', async () => pods.runner.pods.length === 0, 45_000, 500);
   });
 });

@@ -9,7 +9,13 @@ import pg from 'pg';
 import { migrate } from '@switchforge/platform/db';
 import { useInfra, waitFor, type Infra } from '../infra/suite.js';
 import { startNetconfSimulator, type NetconfSimulator } from '../simulators/netconf/index.js';
-import { installCrds, startOperator, startPodRunner, type OperatorHandle, type PodRunnerHandle } from '../harness/platform-under-test.js';
+import {
+  installCrds,
+  startOperator,
+  startPodRunner,
+  type OperatorHandle,
+  type PodRunnerHandle,
+} from '../harness/platform-under-test.js';
 
 const ns = `netconf-${randomBytes(3).toString('hex')}`;
 const schema = ns.replace(/-/g, '_');
@@ -25,9 +31,25 @@ const apply = async (doc: object) => {
   assert.equal(r.code, 0, r.stderr);
 };
 const condition = async (name: string, type: string) =>
-  (await kubectl('get', 'device', name, '-n', ns, '-o', `jsonpath={.status.conditions[?(@.type=="${type}")].status}/{.status.conditions[?(@.type=="${type}")].reason}`)).stdout.trim();
+  (
+    await kubectl(
+      'get',
+      'device',
+      name,
+      '-n',
+      ns,
+      '-o',
+      `jsonpath={.status.conditions[?(@.type=="${type}")].status}/{.status.conditions[?(@.type=="${type}")].reason}`,
+    )
+  ).stdout.trim();
 const rows = async (device: string) =>
-  Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM metrics WHERE device = $1`, [`${ns}/${device}`])).rows[0]!.n);
+  Number(
+    (
+      await db.query<{ n: string }>(`SELECT count(*) AS n FROM metrics WHERE device = $1`, [
+        `${ns}/${device}`,
+      ])
+    ).rows[0]!.n,
+  );
 
 function device(name: string, hostKeySecret: string) {
   return {
@@ -61,9 +83,26 @@ before(async () => {
   const databaseUrl = `${infra.postgres.dsn}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   operator = await startOperator(infra, { namespace: ns, databaseUrl });
   pods = await startPodRunner(infra, ns);
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'nc-login' }, stringData: { username: 'netops', password: 'nc-secret' } });
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'nc-hostkey' }, stringData: { 'ssh-hostkey': sim.hostKey } });
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'wrong-hostkey' }, stringData: { 'ssh-hostkey': 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl' } });
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'nc-login' },
+    stringData: { username: 'netops', password: 'nc-secret' },
+  });
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'nc-hostkey' },
+    stringData: { 'ssh-hostkey': sim.hostKey },
+  });
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'wrong-hostkey' },
+    stringData: {
+      'ssh-hostkey': 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
+    },
+  });
 });
 
 after(async () => {
@@ -79,7 +118,12 @@ describe('a NETCONF Device', () => {
   test('with its pinned host key gets a worker pod whose polled replies land in PostgreSQL as rows, and shows Connected', async () => {
     await apply(device('spine1', 'nc-hostkey'));
     await waitFor('rows from <get> replies', async () => (await rows('spine1')) > 20, 60_000, 500);
-    await waitFor('Connected', async () => (await condition('spine1', 'Connected')) === 'True/Connected', 30_000, 500);
+    await waitFor(
+      'Connected',
+      async () => (await condition('spine1', 'Connected')) === 'True/Connected',
+      30_000,
+      500,
+    );
     const sample = await db.query<{ path: string; labels: Record<string, string> }>(
       `SELECT path, labels FROM metrics WHERE device = $1 AND path LIKE '%/counters/in-octets' LIMIT 1`,
       [`${ns}/spine1`],
@@ -92,19 +136,49 @@ describe('a NETCONF Device', () => {
 
   test('a backup requested by annotation stores the running configuration once and reports it in status.lastBackup', async () => {
     const requested = new Date().toISOString();
-    const r = await kubectl('annotate', 'device', 'spine1', '-n', ns, '--overwrite', `switchforge.io/backup-requested=${requested}`);
+    const r = await kubectl(
+      'annotate',
+      'device',
+      'spine1',
+      '-n',
+      ns,
+      '--overwrite',
+      `switchforge.io/backup-requested=${requested}`,
+    );
     assert.equal(r.code, 0, r.stderr);
-    await waitFor('a stored backup', async () => {
-      const b = await db.query(`SELECT 1 FROM config_backups WHERE device = $1`, [`${ns}/spine1`]);
-      return (b.rowCount ?? 0) > 0;
-    }, 60_000, 500);
-    const stored = await db.query<{ content_hash: string; format: string }>(`SELECT content_hash, format FROM config_backups WHERE device = $1`, [`${ns}/spine1`]);
+    await waitFor(
+      'a stored backup',
+      async () => {
+        const b = await db.query(`SELECT 1 FROM config_backups WHERE device = $1`, [`${ns}/spine1`]);
+        return (b.rowCount ?? 0) > 0;
+      },
+      60_000,
+      500,
+    );
+    const stored = await db.query<{ content_hash: string; format: string }>(
+      `SELECT content_hash, format FROM config_backups WHERE device = $1`,
+      [`${ns}/spine1`],
+    );
     assert.equal(stored.rows[0]!.format, 'xml');
-    await waitFor('status.lastBackup', async () =>
-      (await kubectl('get', 'device', 'spine1', '-n', ns, '-o', 'jsonpath={.status.lastBackup.hash}')).stdout.trim() === stored.rows[0]!.content_hash,
-    30_000, 500);
+    await waitFor(
+      'status.lastBackup',
+      async () =>
+        (
+          await kubectl('get', 'device', 'spine1', '-n', ns, '-o', 'jsonpath={.status.lastBackup.hash}')
+        ).stdout.trim() === stored.rows[0]!.content_hash,
+      30_000,
+      500,
+    );
     // The same request again, and the unchanged configuration, store nothing new.
-    await kubectl('annotate', 'device', 'spine1', '-n', ns, '--overwrite', `switchforge.io/backup-requested=${new Date().toISOString()}`);
+    await kubectl(
+      'annotate',
+      'device',
+      'spine1',
+      '-n',
+      ns,
+      '--overwrite',
+      `switchforge.io/backup-requested=${new Date().toISOString()}`,
+    );
     await new Promise((res) => setTimeout(res, 4000));
     const count = await db.query(`SELECT 1 FROM config_backups WHERE device = $1`, [`${ns}/spine1`]);
     assert.equal(count.rowCount, 1);
@@ -112,13 +186,23 @@ describe('a NETCONF Device', () => {
 
   test('a switch whose host key does not match the pinned one is refused: Connected=False/HostKeyMismatch, no rows', async () => {
     await apply(device('spine2', 'wrong-hostkey'));
-    await waitFor('HostKeyMismatch', async () => (await condition('spine2', 'Connected')) === 'False/HostKeyMismatch', 60_000, 500);
+    await waitFor(
+      'HostKeyMismatch',
+      async () => (await condition('spine2', 'Connected')) === 'False/HostKeyMismatch',
+      60_000,
+      500,
+    );
     assert.equal(await rows('spine2'), 0);
   });
 
   test('malformed XML replies are counted and skipped, then collection goes on', async () => {
     sim.setMisbehaviour({ kind: 'malformed-xml' });
-    await waitFor('Degraded', async () => (await condition('spine1', 'Degraded')).startsWith('True/'), 30_000, 500);
+    await waitFor(
+      'Degraded',
+      async () => (await condition('spine1', 'Degraded')).startsWith('True/'),
+      30_000,
+      500,
+    );
     sim.setMisbehaviour({ kind: 'none' });
     const before = await rows('spine1');
     await waitFor('new rows after recovery', async () => (await rows('spine1')) > before, 30_000, 500);

@@ -10,9 +10,23 @@ import { PodRunner } from '../pod-runner/pod-runner.js';
 
 /** Applies the CRDs and waits until the apiserver serves them. Idempotent; shared clusters keep them. */
 export async function installCrds(infra: Infra): Promise<void> {
-  const r = await infra.kubernetes.kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'crds/device.yaml'), '-f', join(repoRoot, 'crds/audiojob.yaml')]);
+  const r = await infra.kubernetes.kubectl([
+    'apply',
+    '--server-side',
+    '--force-conflicts',
+    '-f',
+    join(repoRoot, 'crds/device.yaml'),
+    '-f',
+    join(repoRoot, 'crds/audiojob.yaml'),
+  ]);
   if (r.code !== 0) throw new Error(`applying CRDs: ${r.stderr}`);
-  const w = await infra.kubernetes.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/devices.switchforge.io', 'crd/audiojobs.switchforge.io']);
+  const w = await infra.kubernetes.kubectl([
+    'wait',
+    '--for=condition=Established',
+    '--timeout=60s',
+    'crd/devices.switchforge.io',
+    'crd/audiojobs.switchforge.io',
+  ]);
   if (w.code !== 0) throw new Error(`waiting for CRDs: ${w.stderr}`);
 }
 
@@ -29,7 +43,10 @@ export interface OperatorHandle {
 }
 
 /** Runs the real operator in this process against the test cluster. */
-export async function startOperator(infra: Infra, options: { namespace: string; databaseUrl: string; identity?: string }): Promise<OperatorHandle> {
+export async function startOperator(
+  infra: Infra,
+  options: { namespace: string; databaseUrl: string; identity?: string },
+): Promise<OperatorHandle> {
   let abort = new AbortController();
   let running: Promise<unknown>;
   const start = async () => {

@@ -20,7 +20,8 @@ function describe(state: StackState): string {
     lines.push(`            export KUBECONFIG=${state.kubernetes.kubeconfig}`);
     lines.push(`            nodes: ${Object.keys(state.kubernetes.nodes).join(', ')}`);
   }
-  if (state.temporal) lines.push(`temporal    ${state.temporal.address} (namespace ${state.temporal.namespace})`);
+  if (state.temporal)
+    lines.push(`temporal    ${state.temporal.address} (namespace ${state.temporal.namespace})`);
   lines.push(`state       ${state.dir}  (${STATE_ENV}=${state.dir})`);
   return lines.join('\n');
 }
@@ -40,7 +41,8 @@ async function main(): Promise<void> {
     case 'up': {
       const wanted = rest.length > 0 ? (rest as Component[]) : ALL;
       const unknown = wanted.filter((c) => !ALL.includes(c));
-      if (unknown.length > 0) throw new Error(`unknown component(s): ${unknown.join(', ')}; expected ${ALL.join(', ')}`);
+      if (unknown.length > 0)
+        throw new Error(`unknown component(s): ${unknown.join(', ')}; expected ${ALL.join(', ')}`);
       if (existing && !running(existing)) {
         await stopStack(existing, { removeDir: true });
       }
@@ -55,7 +57,11 @@ async function main(): Promise<void> {
       console.log('stopped');
       return;
     case 'status':
-      console.log(existing ? `${running(existing) ? 'running' : 'DEGRADED (a process died)'}\n${describe(existing)}` : 'not running');
+      console.log(
+        existing
+          ? `${running(existing) ? 'running' : 'DEGRADED (a process died)'}\n${describe(existing)}`
+          : 'not running',
+      );
       return;
     case 'env':
       if (!existing) throw new Error('not running: npm run infra -- up');

@@ -35,7 +35,9 @@ test('a Deployment gets a pod that the scheduler binds to a kwok node and that i
       selector: { matchLabels: { app: 'hello' } },
       template: {
         metadata: { labels: { app: 'hello' } },
-        spec: { containers: [{ name: 'hello', image: 'example.invalid/hello:1', command: ['sleep', 'infinity'] }] },
+        spec: {
+          containers: [{ name: 'hello', image: 'example.invalid/hello:1', command: ['sleep', 'infinity'] }],
+        },
       },
     },
   };
@@ -46,7 +48,13 @@ test('a Deployment gets a pod that the scheduler binds to a kwok node and that i
     'the pod to run on a kwok node',
     async () => {
       const r = await infra.kubernetes.kubectl([
-        'get', 'pods', '-n', namespace, '-l', 'app=hello', '-o',
+        'get',
+        'pods',
+        '-n',
+        namespace,
+        '-l',
+        'app=hello',
+        '-o',
         'jsonpath={range .items[*]}{.spec.nodeName} {.status.phase}{"\\n"}{end}',
       ]);
       const [node = '', phase = ''] = r.stdout.trim().split(' ');
@@ -57,6 +65,12 @@ test('a Deployment gets a pod that the scheduler binds to a kwok node and that i
     500,
   );
   assert.match(pod!.node, /^kwok-node-\d+$/);
-  const nodes = await infra.kubernetes.kubectl(['get', 'node', pod!.node, '-o', 'jsonpath={.metadata.annotations}']);
+  const nodes = await infra.kubernetes.kubectl([
+    'get',
+    'node',
+    pod!.node,
+    '-o',
+    'jsonpath={.metadata.annotations}',
+  ]);
   assert.match(nodes.stdout, /kwok\.x-k8s\.io\/node/);
 });

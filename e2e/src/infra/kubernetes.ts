@@ -64,7 +64,11 @@ function probe(server: string, path: string, pki: ClusterPki): Promise<boolean> 
   });
 }
 
-export function kubectl(info: Pick<KubernetesInfo, 'kubeconfig'>, args: string[], input?: string): Promise<CommandResult> {
+export function kubectl(
+  info: Pick<KubernetesInfo, 'kubeconfig'>,
+  args: string[],
+  input?: string,
+): Promise<CommandResult> {
   return run(binary('kubectl'), ['--kubeconfig', info.kubeconfig, ...args], {
     ...(input === undefined ? {} : { input }),
     timeoutMs: 120_000,
@@ -184,7 +188,10 @@ export async function startKubernetes(stateDir: string, nodeCount = 3): Promise<
     `${nodeCount} Ready kwok nodes`,
     async () => {
       const r = await kubectl(info, [
-        'get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
+        'get',
+        'nodes',
+        '-o',
+        'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
       ]);
       return r.code === 0 && r.stdout.split('\n').filter((s) => s === 'True').length >= nodeCount;
     },

@@ -30,10 +30,36 @@ async function issue(
   const cert = join(dir, `${name}.crt`);
   const ext = join(dir, `${name}.ext`);
   writeFileSync(ext, extensions);
-  await openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', subject]);
   await openssl([
-    'x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial',
-    '-out', cert, '-days', '30', '-sha256', '-extfile', ext,
+    'req',
+    '-new',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    csr,
+    '-subj',
+    subject,
+  ]);
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    ca.cert,
+    '-CAkey',
+    ca.key,
+    '-CAcreateserial',
+    '-out',
+    cert,
+    '-days',
+    '30',
+    '-sha256',
+    '-extfile',
+    ext,
   ]);
   return { cert, key };
 }
@@ -43,9 +69,23 @@ export async function createClusterPki(dir: string): Promise<ClusterPki> {
   const caKey = join(dir, 'ca.key');
   const caCert = join(dir, 'ca.crt');
   await openssl([
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', caKey, '-out', caCert,
-    '-days', '30', '-subj', '/CN=switchforge-local-ca', '-addext', 'basicConstraints=critical,CA:TRUE',
-    '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    caKey,
+    '-out',
+    caCert,
+    '-days',
+    '30',
+    '-subj',
+    '/CN=switchforge-local-ca',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
   ]);
   const ca = { cert: caCert, key: caKey };
   const serving = await issue(
@@ -61,12 +101,18 @@ export async function createClusterPki(dir: string): Promise<ClusterPki> {
       '',
     ].join('\n'),
   );
-  const admin = await issue(dir, 'admin', '/O=system:masters/CN=switchforge-admin', ca, [
-    'basicConstraints=CA:FALSE',
-    'keyUsage=critical,digitalSignature,keyEncipherment',
-    'extendedKeyUsage=clientAuth',
-    '',
-  ].join('\n'));
+  const admin = await issue(
+    dir,
+    'admin',
+    '/O=system:masters/CN=switchforge-admin',
+    ca,
+    [
+      'basicConstraints=CA:FALSE',
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+      'extendedKeyUsage=clientAuth',
+      '',
+    ].join('\n'),
+  );
   const serviceAccountKey = join(dir, 'sa.key');
   const serviceAccountPub = join(dir, 'sa.pub');
   await openssl(['genrsa', '-out', serviceAccountKey, '2048']);

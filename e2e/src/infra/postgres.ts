@@ -26,7 +26,9 @@ async function asServerUser(command: string, args: string[]): Promise<void> {
     ? await run('runuser', ['-u', 'postgres', '--', command, ...args])
     : await run(command, args);
   if (result.code !== 0) {
-    throw new Error(`${command} ${args.join(' ')} failed (${result.code}): ${result.stderr || result.stdout}`);
+    throw new Error(
+      `${command} ${args.join(' ')} failed (${result.code}): ${result.stderr || result.stdout}`,
+    );
   }
 }
 
@@ -55,7 +57,15 @@ export async function startPostgres(stateDir: string): Promise<PostgresInfo> {
   writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
   ownByServerUser(pwFile);
   await asServerUser(join(PG_BIN, 'initdb'), [
-    '-D', dataDir, '-U', user, '--auth=scram-sha-256', `--pwfile=${pwFile}`, '-E', 'UTF8', '--no-sync',
+    '-D',
+    dataDir,
+    '-U',
+    user,
+    '--auth=scram-sha-256',
+    `--pwfile=${pwFile}`,
+    '-E',
+    'UTF8',
+    '--no-sync',
   ]);
   const port = await freePort();
   const info: PostgresInfo = {

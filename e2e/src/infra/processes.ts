@@ -39,8 +39,15 @@ export async function run(
   });
 }
 
-export async function runChecked(command: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<string> {
-  const { stdout } = await execFileAsync(command, args, { env: env ?? process.env, maxBuffer: 64 * 1024 * 1024 });
+export async function runChecked(
+  command: string,
+  args: readonly string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<string> {
+  const { stdout } = await execFileAsync(command, args, {
+    env: env ?? process.env,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return stdout;
 }
 

@@ -59,8 +59,17 @@ export async function stopStack(state: StackState, options: { removeDir?: boolea
   const stops: Promise<void>[] = [];
   if (state.kubernetes) {
     const k = state.kubernetes;
-    const pids = [...Object.values(k.nodes), ...Object.entries(k.pids).filter(([n]) => n !== 'etcd').map(([, p]) => p)];
-    stops.push(Promise.all(pids.map((p) => stopProcess(p))).then(() => (k.pids.etcd ? stopProcess(k.pids.etcd) : undefined)));
+    const pids = [
+      ...Object.values(k.nodes),
+      ...Object.entries(k.pids)
+        .filter(([n]) => n !== 'etcd')
+        .map(([, p]) => p),
+    ];
+    stops.push(
+      Promise.all(pids.map((p) => stopProcess(p))).then(() =>
+        k.pids.etcd ? stopProcess(k.pids.etcd) : undefined,
+      ),
+    );
   }
   if (state.temporal) stops.push(stopProcess(state.temporal.pid));
   if (state.postgres) stops.push(stopPostgres(state.postgres).catch(() => undefined));

@@ -39,7 +39,14 @@ export async function useInfra(
   if (missing.length > 0) own = await startStack({ dir: newStateDir() }, missing);
   const state: StackState = { dir: shared?.dir ?? own!.dir, ...shared, ...own };
   const unavailable = (what: string) =>
-    new Proxy({}, { get: () => { throw new Error(`${what} was not requested from useInfra()`); } });
+    new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error(`${what} was not requested from useInfra()`);
+        },
+      },
+    );
   return {
     state,
     kubernetes: state.kubernetes

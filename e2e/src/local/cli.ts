@@ -8,7 +8,9 @@ const command = process.argv[2] ?? 'up';
 try {
   if (command === 'up') {
     const { lines } = await startSystem(stateDir);
-    console.log(['switchforge is up:', ...lines.map((l) => `  ${l}`), 'stop it with: npm run down'].join('\n'));
+    console.log(
+      ['switchforge is up:', ...lines.map((l) => `  ${l}`), 'stop it with: npm run down'].join('\n'),
+    );
   } else if (command === 'down') {
     await stopSystem(stateDir);
     console.log('switchforge stopped');

@@ -20,16 +20,27 @@ export interface SystemProcesses {
   [name: string]: { pid: number; log: string; endpoint?: string };
 }
 
-const tsx = (file: string, ...args: string[]) => ['node', ['--import', 'tsx', join(repoRoot, file), ...args]] as const;
+const tsx = (file: string, ...args: string[]) =>
+  ['node', ['--import', 'tsx', join(repoRoot, file), ...args]] as const;
 
-function spawnComponent(state: StackState, procs: SystemProcesses, name: string, file: string, args: string[], env: Record<string, string>, endpoint?: string): void {
+function spawnComponent(
+  state: StackState,
+  procs: SystemProcesses,
+  name: string,
+  file: string,
+  args: string[],
+  env: Record<string, string>,
+  endpoint?: string,
+): void {
   const log = join(state.dir, `${name}.log`);
   const [cmd, cmdArgs] = tsx(file, ...args);
   const pid = startDetached(cmd, cmdArgs, log, { ...process.env, ...env });
   procs[name] = { pid, log, ...(endpoint ? { endpoint } : {}) };
 }
 
-export async function startSystem(stateDir: string): Promise<{ state: StackState; procs: SystemProcesses; lines: string[] }> {
+export async function startSystem(
+  stateDir: string,
+): Promise<{ state: StackState; procs: SystemProcesses; lines: string[] }> {
   const existing = loadState(stateDir);
   const state = await startStack(existing ?? { dir: stateDir }, ['postgres', 'kubernetes', 'temporal']);
   const k = state.kubernetes!;
@@ -41,59 +52,121 @@ export async function startSystem(stateDir: string): Promise<{ state: StackState
     if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
-  await must(['apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'crds/device.yaml'), '-f', join(repoRoot, 'crds/audiojob.yaml')]);
-  await must(['wait', '--for=condition=Established', '--timeout=60s', 'crd/devices.switchforge.io', 'crd/audiojobs.switchforge.io']);
+  await must([
+    'apply',
+    '--server-side',
+    '--force-conflicts',
+    '-f',
+    join(repoRoot, 'crds/device.yaml'),
+    '-f',
+    join(repoRoot, 'crds/audiojob.yaml'),
+  ]);
+  await must([
+    'wait',
+    '--for=condition=Established',
+    '--timeout=60s',
+    'crd/devices.switchforge.io',
+    'crd/audiojobs.switchforge.io',
+  ]);
   for (const ns of [SYSTEM_NAMESPACE, LAB_NAMESPACE]) {
-    await must(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }));
+    await must(
+      ['apply', '-f', '-'],
+      JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }),
+    );
   }
   const procsFile = join(state.dir, 'system.json');
-  const previous: SystemProcesses = existsSync(procsFile) ? (JSON.parse(readFileSync(procsFile, 'utf8')) as SystemProcesses) : {};
+  const previous: SystemProcesses = existsSync(procsFile)
+    ? (JSON.parse(readFileSync(procsFile, 'utf8')) as SystemProcesses)
+    : {};
   for (const p of Object.values(previous)) await stopProcess(p.pid, 3000);
   const procs: SystemProcesses = {};
 
   // Simulated switches over TLS with credentials, as a real lab would have them.
   const pki = generateTestPki({ days: 30 });
   const gnmiPort = await freePort();
-  spawnComponent(state, procs, 'gnmi-simulator', 'e2e/src/simulators/gnmi/main.ts', [
-    '--port', String(gnmiPort), '--devices', '3', '--interfaces', '8',
-    '--tls-cert', pki.server.certFile, '--tls-key', pki.server.keyFile,
-    '--username', 'telemetry', '--password', 'lab-password',
-  ], {}, `127.0.0.1:${gnmiPort}`);
+  spawnComponent(
+    state,
+    procs,
+    'gnmi-simulator',
+    'e2e/src/simulators/gnmi/main.ts',
+    [
+      '--port',
+      String(gnmiPort),
+      '--devices',
+      '3',
+      '--interfaces',
+      '8',
+      '--tls-cert',
+      pki.server.certFile,
+      '--tls-key',
+      pki.server.keyFile,
+      '--username',
+      'telemetry',
+      '--password',
+      'lab-password',
+    ],
+    {},
+    `127.0.0.1:${gnmiPort}`,
+  );
 
   const storageRoot = join(state.dir, 'audio-storage');
   mkdirSync(storageRoot, { recursive: true });
   const operatorMetrics = await freePort();
-  spawnComponent(state, procs, 'operator', 'operator/src/main.ts', [], {
-    KUBECONFIG: k.kubeconfig,
-    POD_NAME: 'switchforge-operator-local',
-    SWITCHFORGE_OPERATOR_NAMESPACE: SYSTEM_NAMESPACE,
-    SWITCHFORGE_HEALTH_PORT: String(await freePort()),
-    SWITCHFORGE_METRICS_PORT: String(operatorMetrics),
-    SWITCHFORGE_WORKER_DATABASE_URL: pgInfo.dsn,
-    TEMPORAL_ADDRESS: temporal.address,
-    TEMPORAL_NAMESPACE: temporal.namespace,
-    AUDIO_STORAGE_ROOT: storageRoot,
-    AUDIO_POOL_NAMESPACE: SYSTEM_NAMESPACE,
-  }, `http://127.0.0.1:${operatorMetrics}/metrics`);
+  spawnComponent(
+    state,
+    procs,
+    'operator',
+    'operator/src/main.ts',
+    [],
+    {
+      KUBECONFIG: k.kubeconfig,
+      POD_NAME: 'switchforge-operator-local',
+      SWITCHFORGE_OPERATOR_NAMESPACE: SYSTEM_NAMESPACE,
+      SWITCHFORGE_HEALTH_PORT: String(await freePort()),
+      SWITCHFORGE_METRICS_PORT: String(operatorMetrics),
+      SWITCHFORGE_WORKER_DATABASE_URL: pgInfo.dsn,
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_NAMESPACE: temporal.namespace,
+      AUDIO_STORAGE_ROOT: storageRoot,
+      AUDIO_POOL_NAMESPACE: SYSTEM_NAMESPACE,
+    },
+    `http://127.0.0.1:${operatorMetrics}/metrics`,
+  );
   // The pool's database Secret, as the chart would create it.
-  await must(['apply', '-n', SYSTEM_NAMESPACE, '-f', '-'], JSON.stringify({
-    apiVersion: 'v1', kind: 'Secret', metadata: { name: 'switchforge-worker-database' }, stringData: { url: pgInfo.dsn },
-  }));
-  spawnComponent(state, procs, 'pod-runner', 'e2e/src/pod-runner/main.ts', [state.dir], { AUDIO_STORAGE_ROOT: storageRoot });
+  await must(
+    ['apply', '-n', SYSTEM_NAMESPACE, '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'switchforge-worker-database' },
+      stringData: { url: pgInfo.dsn },
+    }),
+  );
+  spawnComponent(state, procs, 'pod-runner', 'e2e/src/pod-runner/main.ts', [state.dir], {
+    AUDIO_STORAGE_ROOT: storageRoot,
+  });
 
   if (existsSync(join(repoRoot, 'api/src/main.ts'))) {
     const apiPort = await freePort();
     const apiMetrics = await freePort();
     const graphiql = join(cacheDir, 'graphiql', '4.5.0', 'dist');
-    spawnComponent(state, procs, 'api', 'api/src/main.ts', [], {
-      KUBECONFIG: k.kubeconfig,
-      SWITCHFORGE_API_MODE: 'development',
-      SWITCHFORGE_API_HOST: '127.0.0.1',
-      SWITCHFORGE_API_PORT: String(apiPort),
-      SWITCHFORGE_METRICS_PORT: String(apiMetrics),
-      DATABASE_URL: pgInfo.dsn,
-      ...(existsSync(graphiql) ? { SWITCHFORGE_GRAPHIQL_ASSETS: graphiql } : {}),
-    }, `http://127.0.0.1:${apiPort}/graphql  (GraphiQL; metrics http://127.0.0.1:${apiMetrics}/metrics)`);
+    spawnComponent(
+      state,
+      procs,
+      'api',
+      'api/src/main.ts',
+      [],
+      {
+        KUBECONFIG: k.kubeconfig,
+        SWITCHFORGE_API_MODE: 'development',
+        SWITCHFORGE_API_HOST: '127.0.0.1',
+        SWITCHFORGE_API_PORT: String(apiPort),
+        SWITCHFORGE_METRICS_PORT: String(apiMetrics),
+        DATABASE_URL: pgInfo.dsn,
+        ...(existsSync(graphiql) ? { SWITCHFORGE_GRAPHIQL_ASSETS: graphiql } : {}),
+      },
+      `http://127.0.0.1:${apiPort}/graphql  (GraphiQL; metrics http://127.0.0.1:${apiMetrics}/metrics)`,
+    );
   }
 
   // Prometheus scraping the operator, the API and every worker pod (found through the cluster).
@@ -103,36 +176,53 @@ export async function startSystem(stateDir: string): Promise<{ state: StackState
   const staticTargets = Object.values(procs)
     .map((p) => /http:\/\/(127\.0\.0\.1:\d+)\/metrics/.exec(p.endpoint ?? '')?.[1])
     .filter((t): t is string => t !== undefined);
-  writeFileSync(join(promDir, 'prometheus.yml'), [
-    'global: { scrape_interval: 5s }',
-    'scrape_configs:',
-    `  - job_name: switchforge\n    static_configs: [{ targets: ${JSON.stringify(staticTargets)} }]`,
-    '  - job_name: switchforge-pods',
-    '    kubernetes_sd_configs:',
-    `      - { role: pod, kubeconfig_file: ${JSON.stringify(k.kubeconfig)} }`,
-    '    relabel_configs:',
-    '      - { source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_scrape], regex: "true", action: keep }',
-    '      - { source_labels: [__meta_kubernetes_pod_ip, __meta_kubernetes_pod_annotation_prometheus_io_port], regex: "(.+);(.+)", replacement: "$1:$2", target_label: __address__ }',
-    '      - { source_labels: [__meta_kubernetes_namespace], target_label: namespace }',
-    '      - { source_labels: [__meta_kubernetes_pod_name], target_label: pod }',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(promDir, 'prometheus.yml'),
+    [
+      'global: { scrape_interval: 5s }',
+      'scrape_configs:',
+      `  - job_name: switchforge\n    static_configs: [{ targets: ${JSON.stringify(staticTargets)} }]`,
+      '  - job_name: switchforge-pods',
+      '    kubernetes_sd_configs:',
+      `      - { role: pod, kubeconfig_file: ${JSON.stringify(k.kubeconfig)} }`,
+      '    relabel_configs:',
+      '      - { source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_scrape], regex: "true", action: keep }',
+      '      - { source_labels: [__meta_kubernetes_pod_ip, __meta_kubernetes_pod_annotation_prometheus_io_port], regex: "(.+);(.+)", replacement: "$1:$2", target_label: __address__ }',
+      '      - { source_labels: [__meta_kubernetes_namespace], target_label: namespace }',
+      '      - { source_labels: [__meta_kubernetes_pod_name], target_label: pod }',
+      '',
+    ].join('\n'),
+  );
   const promLog = join(state.dir, 'prometheus.log');
   procs.prometheus = {
-    pid: startDetached('/usr/bin/prometheus', [
-      `--config.file=${join(promDir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(promDir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${promPort}`,
-      '--storage.tsdb.retention.time=1d',
-    ], promLog),
+    pid: startDetached(
+      '/usr/bin/prometheus',
+      [
+        `--config.file=${join(promDir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(promDir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+        '--storage.tsdb.retention.time=1d',
+      ],
+      promLog,
+    ),
     log: promLog,
     endpoint: `http://127.0.0.1:${promPort}`,
   };
 
   // Lab Devices pointing at the simulator, with their Secrets.
   const docs: object[] = [
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'lab-login', namespace: LAB_NAMESPACE }, stringData: { username: 'telemetry', password: 'lab-password' } },
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'lab-ca', namespace: LAB_NAMESPACE }, stringData: { 'ca.crt': pki.ca.cert.toString() } },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'lab-login', namespace: LAB_NAMESPACE },
+      stringData: { username: 'telemetry', password: 'lab-password' },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'lab-ca', namespace: LAB_NAMESPACE },
+      stringData: { 'ca.crt': pki.ca.cert.toString() },
+    },
     ...['device-0', 'device-1', 'device-2'].map((name, i) => ({
       apiVersion: 'switchforge.io/v1alpha1',
       kind: 'Device',

@@ -34,7 +34,11 @@ test('env is resolved in order with downward-API fields, secrets and $(VAR) expa
 
 test('a missing required secret key is an error naming it', async () => {
   await assert.rejects(
-    resolveEnv(pod, { name: 'c', env: [{ name: 'DB', valueFrom: { secretKeyRef: { name: 'db', key: 'url' } } }] }, async () => undefined),
+    resolveEnv(
+      pod,
+      { name: 'c', env: [{ name: 'DB', valueFrom: { secretKeyRef: { name: 'db', key: 'url' } } }] },
+      async () => undefined,
+    ),
     /secret db\/url/,
   );
   assert.equal(expand('$(A)', {}), '$(A)');

@@ -33,7 +33,11 @@ export function expand(value: string, env: Record<string, string>): string {
 }
 
 /** The container's environment, resolved as the kubelet does (in order, with expansion). */
-export async function resolveEnv(pod: V1Pod, container: V1Container, secret: SecretLookup): Promise<Record<string, string>> {
+export async function resolveEnv(
+  pod: V1Pod,
+  container: V1Container,
+  secret: SecretLookup,
+): Promise<Record<string, string>> {
   const env: Record<string, string> = {};
   for (const v of container.env ?? ([] as V1EnvVar[])) {
     if (v.value !== undefined) env[v.name] = expand(v.value, env);
@@ -41,7 +45,8 @@ export async function resolveEnv(pod: V1Pod, container: V1Container, secret: Sec
     else if (v.valueFrom?.secretKeyRef) {
       const { name, key, optional } = v.valueFrom.secretKeyRef;
       const value = await secret(name!, key);
-      if (value === undefined && !optional) throw new Error(`secret ${name}/${key} for env ${v.name} not found`);
+      if (value === undefined && !optional)
+        throw new Error(`secret ${name}/${key} for env ${v.name} not found`);
       if (value !== undefined) env[v.name] = value;
     }
   }

@@ -53,7 +53,10 @@ export class PodRunner {
       labelSelector: options.labelSelector,
       list: () =>
         options.namespace
-          ? this.core.listNamespacedPod({ namespace: options.namespace, labelSelector: options.labelSelector })
+          ? this.core.listNamespacedPod({
+              namespace: options.namespace,
+              labelSelector: options.labelSelector,
+            })
           : this.core.listPodForAllNamespaces({ labelSelector: options.labelSelector }),
     });
     this.informer.on((pod, kind) => void this.sync(pod, kind));
@@ -123,7 +126,11 @@ export class PodRunner {
         await entry.exited;
         entry.child = undefined;
       } catch (e) {
-        writeFileSync(this.logFile(entry.pod.metadata!.namespace!, entry.pod.metadata!.name!, entry.container.name), `pod-runner: ${String(e)}\n`, { flag: 'a' });
+        writeFileSync(
+          this.logFile(entry.pod.metadata!.namespace!, entry.pod.metadata!.name!, entry.container.name),
+          `pod-runner: ${String(e)}\n`,
+          { flag: 'a' },
+        );
       }
       if (entry.stopping || this.stopped) break;
       entry.restarts++;
@@ -145,7 +152,12 @@ export class PodRunner {
       if (!secretCache.has(secretName)) {
         try {
           const s = await this.core.readNamespacedSecret({ name: secretName, namespace });
-          secretCache.set(secretName, Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])));
+          secretCache.set(
+            secretName,
+            Object.fromEntries(
+              Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+            ),
+          );
         } catch {
           return undefined;
         }
@@ -157,17 +169,23 @@ export class PodRunner {
       const volume = pod.spec?.volumes?.find((v) => v.name === mount.name);
       if (!volume?.secret?.secretName) continue;
       const data = await secret(volume.secret.secretName);
-      if (!data && !volume.secret.optional) throw new Error(`secret ${volume.secret.secretName} for volume ${mount.name} not found`);
+      if (!data && !volume.secret.optional)
+        throw new Error(`secret ${volume.secret.secretName} for volume ${mount.name} not found`);
       const dir = join(root, mount.mountPath);
       mkdirSync(dir, { recursive: true });
-      for (const [file, content] of Object.entries(data ?? {})) writeFileSync(join(dir, file), content, { mode: 0o600 });
+      for (const [file, content] of Object.entries(data ?? {}))
+        writeFileSync(join(dir, file), content, { mode: 0o600 });
     }
     const kubeconfig = await this.podKubeconfig(pod, root);
     const cwd = this.mapPath(container.workingDir ?? '/');
-    const command = [...(container.command ?? []), ...(container.args ?? [])].map((a) => a.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, v: string) => env[v] ?? m));
+    const command = [...(container.command ?? []), ...(container.args ?? [])].map((a) =>
+      a.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, v: string) => env[v] ?? m),
+    );
     if (command.length === 0) throw new Error(`container ${container.name} has no command`);
     const passed = Object.fromEntries(
-      (this.options.passEnv ?? ['PATH', 'HOME', 'SWITCHFORGE_CACHE', 'LANG']).flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])),
+      (this.options.passEnv ?? ['PATH', 'HOME', 'SWITCHFORGE_CACHE', 'LANG']).flatMap((k) =>
+        process.env[k] ? [[k, process.env[k]!]] : [],
+      ),
     );
     const log = openSync(this.logFile(namespace, name, container.name), 'a');
     try {
@@ -192,7 +210,12 @@ export class PodRunner {
         spec: {
           audiences: [],
           expirationSeconds: 24 * 3600,
-          boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata!.name!, uid: pod.metadata!.uid! },
+          boundObjectRef: {
+            apiVersion: 'v1',
+            kind: 'Pod',
+            name: pod.metadata!.name!,
+            uid: pod.metadata!.uid!,
+          },
         },
       },
     });
@@ -203,9 +226,19 @@ export class PodRunner {
       JSON.stringify({
         apiVersion: 'v1',
         kind: 'Config',
-        clusters: [{ name: 'local', cluster: { server: this.options.server, 'certificate-authority-data': readFileSync(this.options.caFile).toString('base64') } }],
+        clusters: [
+          {
+            name: 'local',
+            cluster: {
+              server: this.options.server,
+              'certificate-authority-data': readFileSync(this.options.caFile).toString('base64'),
+            },
+          },
+        ],
         users: [{ name: sa, user: { token } }],
-        contexts: [{ name: 'pod', context: { cluster: 'local', user: sa, namespace: pod.metadata!.namespace! } }],
+        contexts: [
+          { name: 'pod', context: { cluster: 'local', user: sa, namespace: pod.metadata!.namespace! } },
+        ],
         'current-context': 'pod',
       }),
       { mode: 0o600 },
@@ -229,7 +262,10 @@ export class PodRunner {
     } catch {
       /* gone */
     }
-    const exited = await Promise.race([entry.exited?.then(() => true), sleep(graceSeconds * 1000).then(() => false)]);
+    const exited = await Promise.race([
+      entry.exited?.then(() => true),
+      sleep(graceSeconds * 1000).then(() => false),
+    ]);
     if (!exited) {
       try {
         process.kill(-child.pid, 'SIGKILL');

@@ -12,7 +12,13 @@ import { migrate } from '@switchforge/platform/db';
 import { useInfra, waitFor, type Infra } from '../infra/suite.js';
 import { generateTestPki, type TestPki } from '../simulators/certs.js';
 import { startGnmiSimulator, type GnmiSimulator } from '../simulators/gnmi/server.js';
-import { installCrds, startOperator, startPodRunner, type OperatorHandle, type PodRunnerHandle } from '../harness/platform-under-test.js';
+import {
+  installCrds,
+  startOperator,
+  startPodRunner,
+  type OperatorHandle,
+  type PodRunnerHandle,
+} from '../harness/platform-under-test.js';
 
 const ns = 'failover';
 let infra: Infra;
@@ -22,9 +28,27 @@ let sim: GnmiSimulator;
 let operator: OperatorHandle;
 let pods: PodRunnerHandle;
 const kubectl = (...args: string[]) => infra.kubernetes.kubectl(args);
-const rows = async () => Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM metrics WHERE device = $1`, [`${ns}/edge1`])).rows[0]!.n);
+const rows = async () =>
+  Number(
+    (await db.query<{ n: string }>(`SELECT count(*) AS n FROM metrics WHERE device = $1`, [`${ns}/edge1`]))
+      .rows[0]!.n,
+  );
 const workerPod = async () =>
-  (await kubectl('get', 'pods', '-n', ns, '-l', 'switchforge.io/device=edge1', '-o', 'jsonpath={range .items[?(@.metadata.deletionTimestamp)]}{end}{range .items[*]}{.metadata.name} {.spec.nodeName}{"\\n"}{end}')).stdout.trim().split('\n')[0]!.split(' ');
+  (
+    await kubectl(
+      'get',
+      'pods',
+      '-n',
+      ns,
+      '-l',
+      'switchforge.io/device=edge1',
+      '-o',
+      'jsonpath={range .items[?(@.metadata.deletionTimestamp)]}{end}{range .items[*]}{.metadata.name} {.spec.nodeName}{"\\n"}{end}',
+    )
+  ).stdout
+    .trim()
+    .split('\n')[0]!
+    .split(' ');
 
 /** Seconds from `faultAt` until the row count grows past what was committed before the fault. */
 async function secondsToFirstNewRow(faultAt: number, settleMs = 500): Promise<number> {
@@ -54,8 +78,18 @@ before(async () => {
   operator = await startOperator(infra, { namespace: ns, databaseUrl: infra.postgres.dsn });
   pods = await startPodRunner(infra, ns);
   const docs = [
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'login', namespace: ns }, stringData: { username: 'u', password: 'p' } },
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'ca', namespace: ns }, stringData: { 'ca.crt': pki.ca.cert.toString() } },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'login', namespace: ns },
+      stringData: { username: 'u', password: 'p' },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'ca', namespace: ns },
+      stringData: { 'ca.crt': pki.ca.cert.toString() },
+    },
     {
       apiVersion: 'switchforge.io/v1alpha1',
       kind: 'Device',
@@ -65,11 +99,16 @@ before(async () => {
         port: sim.port,
         credentials: { secretRef: { name: 'login' } },
         tls: { caSecretRef: { name: 'ca' }, serverName: 'localhost' },
-        subscriptions: [{ path: '/interfaces/interface[name=*]/state/counters', mode: 'sample', sampleInterval: '250ms' }],
+        subscriptions: [
+          { path: '/interfaces/interface[name=*]/state/counters', mode: 'sample', sampleInterval: '250ms' },
+        ],
       },
     },
   ];
-  const r = await infra.kubernetes.kubectl(['apply', '-f', '-'], docs.map((d) => JSON.stringify(d)).join('\n'));
+  const r = await infra.kubernetes.kubectl(
+    ['apply', '-f', '-'],
+    docs.map((d) => JSON.stringify(d)).join('\n'),
+  );
   assert.equal(r.code, 0, r.stderr);
   await waitFor('rows from the first worker', async () => (await rows()) > 0, 60_000, 250);
 });
@@ -105,7 +144,9 @@ describe('failover of a device collector', () => {
     assert.notEqual(newPod, pod);
     assert.notEqual(newNode, node);
     assert.ok(seconds < 45, `${seconds} s (the node controller alone would take over a minute)`);
-    const dupes = await db.query(`SELECT 1 FROM metrics GROUP BY device, path, labels, ts HAVING count(*) > 1`);
+    const dupes = await db.query(
+      `SELECT 1 FROM metrics GROUP BY device, path, labels, ts HAVING count(*) > 1`,
+    );
     assert.equal(dupes.rowCount, 0, 'no duplicate rows across the hand-over');
   });
 });

@@ -48,7 +48,12 @@ export class RowLedger {
    * Polls until every device in `devices` has more rows than `baseline` holds for it. A query
    * that fails (the database is restarting) is retried until `limitMs` after the fault.
    */
-  async waitForNewRows(devices: readonly string[], faultAt: number, baseline: Map<string, number>, limitMs = 60_000): Promise<Recovery> {
+  async waitForNewRows(
+    devices: readonly string[],
+    faultAt: number,
+    baseline: Map<string, number>,
+    limitMs = 60_000,
+  ): Promise<Recovery> {
     const pending = new Set(devices);
     let firstSeconds: number | undefined;
     let lastError: unknown;
@@ -61,13 +66,16 @@ export class RowLedger {
             firstSeconds ??= (Date.now() - faultAt) / 1000;
           }
         }
-        if (pending.size === 0) return { firstSeconds: firstSeconds!, allSeconds: (Date.now() - faultAt) / 1000 };
+        if (pending.size === 0)
+          return { firstSeconds: firstSeconds!, allSeconds: (Date.now() - faultAt) / 1000 };
       } catch (e) {
         if (e instanceof Error && e.message.startsWith('committed rows')) throw e;
         lastError = e;
       }
       if (Date.now() - faultAt > limitMs) {
-        throw new Error(`no new rows within ${limitMs / 1000} s of the fault for ${[...pending].join(', ')}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+        throw new Error(
+          `no new rows within ${limitMs / 1000} s of the fault for ${[...pending].join(', ')}${lastError ? ` (last error: ${String(lastError)})` : ''}`,
+        );
       }
       await sleep(200);
     }

@@ -55,7 +55,8 @@ export class AudioJobReconciler implements Reconciler {
     if (job.metadata.deletionTimestamp) return this.finalize(job);
     if (!job.metadata.finalizers?.includes(FINALIZER)) await this.addFinalizer(job);
     // Finished and seen at this generation: Temporal has nothing more to say.
-    if (isTerminalPhase(job.status?.phase) && job.status?.observedGeneration === job.metadata.generation) return;
+    if (isTerminalPhase(job.status?.phase) && job.status?.observedGeneration === job.metadata.generation)
+      return;
 
     let observed: JobObservation = await readWorkflowState(this.deps.temporal, uid, 1_000);
     if (observed.state === 'NotFound' && job.status?.workflowId) {
@@ -113,7 +114,11 @@ export class AudioJobReconciler implements Reconciler {
       },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
-    log.info('audio job cleaned up', { job: `${job.metadata.namespace}/${job.metadata.name}`, uid, filesRemoved: removed });
+    log.info('audio job cleaned up', {
+      job: `${job.metadata.namespace}/${job.metadata.name}`,
+      uid,
+      filesRemoved: removed,
+    });
   }
 
   private async addFinalizer(job: AudioJob): Promise<void> {

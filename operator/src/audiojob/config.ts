@@ -45,7 +45,9 @@ const schema = z
     TEMPORAL_ADDRESS: z.string().min(1, 'host:port of the Temporal frontend'),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     AUDIO_QUEUE_PREFIX: z.string().default(''),
-    AUDIO_STORAGE_ROOT: z.string().min(1, 'the audio volume, mounted in the operator too (job files are removed on delete)'),
+    AUDIO_STORAGE_ROOT: z
+      .string()
+      .min(1, 'the audio volume, mounted in the operator too (job files are removed on delete)'),
     /** Watch one namespace only (tests); every namespace when unset. */
     AUDIO_WATCH_NAMESPACE: optional,
     AUDIO_RECONCILE_WORKERS: z.coerce.number().int().min(1).max(64).default(4),

@@ -21,16 +21,26 @@ import { AudioJobReconciler } from './audiojob-reconciler.js';
 import type { AudioOperatorConfig } from './config.js';
 import { POOL_KEY, PoolScaler } from './pool/pool-scaler.js';
 
-export { readAudioOperatorConfig, type AudioOperatorConfig, type PoolConfig, type PoolScaling } from './config.js';
+export {
+  readAudioOperatorConfig,
+  type AudioOperatorConfig,
+  type PoolConfig,
+  type PoolScaling,
+} from './config.js';
 export { FINALIZER } from './audiojob-reconciler.js';
 export { POOL_DEPLOYMENT } from './pool/pool-deployment.js';
 
 /** Starts the informer and the controllers; resolves once the cache has synced. */
-const jobsByPhase = metrics.getMeter('switchforge-operator').createObservableGauge('switchforge.operator.audio.jobs', {
-  description: 'AudioJobs by namespace and status.phase, as the operator sees them',
-});
+const jobsByPhase = metrics
+  .getMeter('switchforge-operator')
+  .createObservableGauge('switchforge.operator.audio.jobs', {
+    description: 'AudioJobs by namespace and status.phase, as the operator sees them',
+  });
 
-export async function startAudioJobControllers(kc: KubeConfig, config: AudioOperatorConfig): Promise<() => Promise<void>> {
+export async function startAudioJobControllers(
+  kc: KubeConfig,
+  config: AudioOperatorConfig,
+): Promise<() => Promise<void>> {
   const customObjects = kc.makeApiClient(CustomObjectsApi);
   const connection = await Connection.connect({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });

@@ -29,7 +29,10 @@ describe('AudioJob status from its workflow', () => {
     assert.equal(status.startTime, '2025-03-01T10:00:00Z');
     assert.equal(status.observedGeneration, 2);
     assert.equal(cond(status, 'Progressing')?.reason, 'Pending');
-    assert.deepEqual(transitions.map((t) => t.reason), ['Pending']);
+    assert.deepEqual(
+      transitions.map((t) => t.reason),
+      ['Pending'],
+    );
   });
 
   test('a running stage becomes phase Running with progress over all stages', () => {
@@ -42,7 +45,10 @@ describe('AudioJob status from its workflow', () => {
     assert.equal(status.stage, 'separate');
     assert.equal(status.progress, 50); // half of the second of three stages
     assert.equal(cond(status, 'Progressing')?.status, 'True');
-    assert.deepEqual(transitions.map((t) => t.reason), ['Running']);
+    assert.deepEqual(
+      transitions.map((t) => t.reason),
+      ['Running'],
+    );
   });
 
   test('progress never goes backwards while Running (a retried stage restarts at 0)', () => {
@@ -62,8 +68,18 @@ describe('AudioJob status from its workflow', () => {
       result: {
         jobUid: UID,
         input: { inputPath: `jobs/${UID}/input/source.wav`, bytes: 10, sha256: 'ab' },
-        separation: { stems: { vocals: 'v.wav', bass: 'b.wav' }, model: 'htdemucs', device: 'cpu', sampleRate: 44100 },
-        analysis: { durationS: 3.5, tempo: { bpm: 124.004, confidence: 0.9 }, key: { tonic: 'A', mode: 'minor', label: 'A minor', confidence: 0.7 }, loudnessLufs: -9.5 },
+        separation: {
+          stems: { vocals: 'v.wav', bass: 'b.wav' },
+          model: 'htdemucs',
+          device: 'cpu',
+          sampleRate: 44100,
+        },
+        analysis: {
+          durationS: 3.5,
+          tempo: { bpm: 124.004, confidence: 0.9 },
+          key: { tonic: 'A', mode: 'minor', label: 'A minor', confidence: 0.7 },
+          loudnessLufs: -9.5,
+        },
       },
     });
     assert.equal(status.phase, 'Succeeded');
@@ -74,18 +90,56 @@ describe('AudioJob status from its workflow', () => {
       key: 'A minor',
       loudness: -9.5,
       durationSeconds: 3.5,
-      stems: [{ name: 'bass', path: 'b.wav' }, { name: 'vocals', path: 'v.wav' }],
+      stems: [
+        { name: 'bass', path: 'b.wav' },
+        { name: 'vocals', path: 'v.wav' },
+      ],
     });
     assert.equal(cond(status, 'Succeeded')?.status, 'True');
     assert.equal(cond(status, 'Progressing')?.status, 'False');
-    assert.deepEqual(transitions.map((t) => [t.reason, t.warning]), [['Succeeded', false]]);
+    assert.deepEqual(
+      transitions.map((t) => [t.reason, t.warning]),
+      [['Succeeded', false]],
+    );
   });
 
   const failures: Array<[string, JobObservation, string, string | undefined]> = [
-    ['a corrupt file', { state: 'Failed', startTime: started, failure: { stage: 'analyze', reason: 'CorruptAudio', message: 'bad frame' } }, 'CorruptAudio', 'analyze'],
-    ['a missing source', { state: 'Failed', startTime: started, failure: { stage: 'download', reason: 'SourceNotFound', message: '404' } }, 'SourceNotFound', 'download'],
-    ['a terminated workflow', { state: 'Failed', startTime: started, failure: { stage: 'finalize', reason: 'WorkflowTerminated', message: 'x' } }, 'WorkflowTerminated', undefined],
-    ['a spec that cannot run', { state: 'Invalid', reason: 'InvalidSpec', message: 'no source' }, 'InvalidSpec', undefined],
+    [
+      'a corrupt file',
+      {
+        state: 'Failed',
+        startTime: started,
+        failure: { stage: 'analyze', reason: 'CorruptAudio', message: 'bad frame' },
+      },
+      'CorruptAudio',
+      'analyze',
+    ],
+    [
+      'a missing source',
+      {
+        state: 'Failed',
+        startTime: started,
+        failure: { stage: 'download', reason: 'SourceNotFound', message: '404' },
+      },
+      'SourceNotFound',
+      'download',
+    ],
+    [
+      'a terminated workflow',
+      {
+        state: 'Failed',
+        startTime: started,
+        failure: { stage: 'finalize', reason: 'WorkflowTerminated', message: 'x' },
+      },
+      'WorkflowTerminated',
+      undefined,
+    ],
+    [
+      'a spec that cannot run',
+      { state: 'Invalid', reason: 'InvalidSpec', message: 'no source' },
+      'InvalidSpec',
+      undefined,
+    ],
     ['a workflow Temporal lost', { state: 'Lost' }, 'WorkflowLost', undefined],
   ];
   for (const [what, observed, reason, stage] of failures) {
@@ -97,7 +151,10 @@ describe('AudioJob status from its workflow', () => {
       assert.equal(cond(status, 'Failed')?.reason, reason);
       assert.equal(cond(status, 'Succeeded')?.reason, reason);
       assert.ok(status.completionTime);
-      assert.deepEqual(transitions.map((t) => [t.reason, t.warning]), [[reason, true]]);
+      assert.deepEqual(
+        transitions.map((t) => [t.reason, t.warning]),
+        [[reason, true]],
+      );
     });
   }
 
@@ -110,7 +167,10 @@ describe('AudioJob status from its workflow', () => {
     });
     assert.equal(status.phase, 'Running');
     assert.equal(cond(status, 'Progressing')?.reason, 'Cancelling');
-    assert.deepEqual(transitions.map((t) => t.reason), ['Cancelling']);
+    assert.deepEqual(
+      transitions.map((t) => t.reason),
+      ['Cancelling'],
+    );
     const closed = compute(running, { state: 'Cancelled', startTime: started, closeTime: now }).status;
     assert.equal(closed.phase, 'Cancelled');
     assert.equal(cond(closed, 'Progressing')?.reason, 'Cancelled');
@@ -123,9 +183,18 @@ describe('AudioJob status from its workflow', () => {
   });
 
   test('computing again from the same observation changes nothing (no status write, no event)', () => {
-    const observed: JobObservation = { state: 'Running', startTime: started, progress: { phase: 'Running', stage: 'download', percent: 30 } };
+    const observed: JobObservation = {
+      state: 'Running',
+      startTime: started,
+      progress: { phase: 'Running', stage: 'download', percent: 30 },
+    };
     const first = compute(job(), observed).status;
-    const again = computeAudioJobStatus(job(first), observed, ['download', 'separate', 'analyze'], new Date(now.getTime() + 5000));
+    const again = computeAudioJobStatus(
+      job(first),
+      observed,
+      ['download', 'separate', 'analyze'],
+      new Date(now.getTime() + 5000),
+    );
     assert.equal(statusChanged(first, again.status), false);
     assert.deepEqual(again.transitions, []);
   });

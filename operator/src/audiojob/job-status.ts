@@ -44,7 +44,13 @@ export function computeAudioJobStatus(
   const set = (type: string, status: 'True' | 'False', reason: string, message: string) => {
     conditions = setCondition(
       conditions,
-      { type, status, reason, message, ...(generation === undefined ? {} : { observedGeneration: generation }) },
+      {
+        type,
+        status,
+        reason,
+        message,
+        ...(generation === undefined ? {} : { observedGeneration: generation }),
+      },
       now,
     );
   };
@@ -70,7 +76,10 @@ export function computeAudioJobStatus(
       if (p?.phase === 'Running' && p.stage) {
         phase = 'Running';
         stage = p.stage;
-        progress = Math.max(previous.phase === 'Running' ? progress : 0, overallPercent(stages, p.stage, p.percent));
+        progress = Math.max(
+          previous.phase === 'Running' ? progress : 0,
+          overallPercent(stages, p.stage, p.percent),
+        );
       } else phase = previous.phase === 'Running' ? 'Running' : 'Pending';
       break;
     }
@@ -103,7 +112,11 @@ export function computeAudioJobStatus(
       phase = previous.phase === 'Succeeded' || previous.phase === 'Cancelled' ? previous.phase : 'Failed';
       completionTime = closedAt();
       if (phase === 'Failed')
-        failure = failure ?? { stage: 'finalize', reason: 'WorkflowLost', message: 'Temporal no longer knows the workflow' };
+        failure = failure ?? {
+          stage: 'finalize',
+          reason: 'WorkflowLost',
+          message: 'Temporal no longer knows the workflow',
+        };
       break;
   }
 
@@ -147,7 +160,9 @@ export function computeAudioJobStatus(
     phase,
     ...(stage ? { stage } : {}),
     progress: Math.round(progress),
-    ...(observed.state === 'Invalid' || !job.metadata.uid ? {} : { workflowId: workflowIdForJob(job.metadata.uid) }),
+    ...(observed.state === 'Invalid' || !job.metadata.uid
+      ? {}
+      : { workflowId: workflowIdForJob(job.metadata.uid) }),
     ...(startTime ? { startTime } : {}),
     ...(completionTime ? { completionTime } : {}),
     ...(results ? { results } : {}),

@@ -13,7 +13,9 @@ const job = (spec: Partial<AudioJob['spec']>): AudioJob => ({
 });
 
 test('a job becomes the workflow input with the defaults the apiserver would apply', () => {
-  const input = workflowInput(job({ stages: { separate: { stems: 'two-stem', twoStem: 'vocals' }, analyze: {} } }));
+  const input = workflowInput(
+    job({ stages: { separate: { stems: 'two-stem', twoStem: 'vocals' }, analyze: {} } }),
+  );
   assert.deepEqual(input, {
     jobUid: UID,
     namespace: 'music',
@@ -27,7 +29,9 @@ test('a job becomes the workflow input with the defaults the apiserver would app
 });
 
 test('output.prefix and timeouts from the spec are used, the prefix inside the job folder', () => {
-  const input = workflowInput(job({ output: { prefix: 'albums/x/' }, timeouts: { download: '90s', analyze: '1m30s' } }));
+  const input = workflowInput(
+    job({ output: { prefix: 'albums/x/' }, timeouts: { download: '90s', analyze: '1m30s' } }),
+  );
   assert.equal(input.outputPrefix, `jobs/${UID}/albums/x`);
   assert.equal(input.timeouts.downloadMs, 90_000);
   assert.equal(input.timeouts.analyzeMs, 90_000);
@@ -41,6 +45,9 @@ const invalid: Array<[string, Partial<AudioJob['spec']>]> = [
 ];
 for (const [what, spec] of invalid) {
   test(`a spec with ${what} is an InputError with reason InvalidSpec`, () => {
-    assert.throws(() => workflowInput(job(spec)), (e: unknown) => e instanceof InputError && e.reason === 'InvalidSpec');
+    assert.throws(
+      () => workflowInput(job(spec)),
+      (e: unknown) => e instanceof InputError && e.reason === 'InvalidSpec',
+    );
   });
 }

@@ -13,7 +13,8 @@ const HEARTBEAT_MS = 30_000;
  */
 export function workflowInput(job: AudioJob): AudioJobInput {
   const { uid, namespace, name } = job.metadata;
-  if (!uid || !namespace || !name) throw new InputError('the AudioJob has no uid, namespace or name', 'InvalidSpec');
+  if (!uid || !namespace || !name)
+    throw new InputError('the AudioJob has no uid, namespace or name', 'InvalidSpec');
   const spec = job.spec;
   const sources: AudioSource[] = [];
   if (spec.source.url) sources.push({ url: spec.source.url });
@@ -54,7 +55,9 @@ export function workflowInput(job: AudioJob): AudioJobInput {
           },
         }
       : {}),
-    ...(spec.stages.analyze ? { analyze: { features: spec.stages.analyze.features ?? [...ANALYSIS_FEATURES] } } : {}),
+    ...(spec.stages.analyze
+      ? { analyze: { features: spec.stages.analyze.features ?? [...ANALYSIS_FEATURES] } }
+      : {}),
     outputPrefix: sub ? `${own}/${sub}` : own,
     timeouts: {
       downloadMs: timeout('download'),

@@ -15,7 +15,11 @@ export type WorkflowState =
  * Reads the workflow of a job: describe, then the `progress` query while it runs or the result once
  * closed. A query that gets no answer in time (no workflow worker yet) leaves progress unknown.
  */
-export async function readWorkflowState(client: Client, jobUid: string, queryTimeoutMs: number): Promise<WorkflowState> {
+export async function readWorkflowState(
+  client: Client,
+  jobUid: string,
+  queryTimeoutMs: number,
+): Promise<WorkflowState> {
   const handle = client.workflow.getHandle(workflowIdForJob(jobUid));
   let info;
   try {
@@ -33,9 +37,17 @@ export async function readWorkflowState(client: Client, jobUid: string, queryTim
     case 'CANCELLED':
       return { state: 'Cancelled', ...times };
     case 'TERMINATED':
-      return { state: 'Failed', ...times, failure: { stage: 'finalize', reason: 'WorkflowTerminated', message: 'the workflow was terminated' } };
+      return {
+        state: 'Failed',
+        ...times,
+        failure: { stage: 'finalize', reason: 'WorkflowTerminated', message: 'the workflow was terminated' },
+      };
     case 'TIMED_OUT':
-      return { state: 'Failed', ...times, failure: { stage: 'finalize', reason: 'WorkflowTimedOut', message: 'the workflow timed out' } };
+      return {
+        state: 'Failed',
+        ...times,
+        failure: { stage: 'finalize', reason: 'WorkflowTimedOut', message: 'the workflow timed out' },
+      };
     default: {
       const progress = await client.connection
         .withDeadline(Date.now() + queryTimeoutMs, () => handle.query<JobProgress>(PROGRESS_QUERY))
@@ -59,7 +71,11 @@ async function failureOf(result: Promise<unknown>): Promise<JobFailure> {
         message: cause.message,
       };
     }
-    return { stage: 'finalize', reason: 'WorkflowFailed', message: e instanceof Error ? e.message : String(e) };
+    return {
+      stage: 'finalize',
+      reason: 'WorkflowFailed',
+      message: e instanceof Error ? e.message : String(e),
+    };
   }
   return { stage: 'finalize', reason: 'WorkflowFailed', message: 'the workflow failed' };
 }

@@ -68,7 +68,8 @@ export function desiredDeployment(device: Device, settings: WorkerSettings): V1D
   if (spec.tls?.clientCertSecretRef) {
     secretVolume('tls-client', spec.tls.clientCertSecretRef.name, SECRET_MOUNTS.tlsClient);
   }
-  if (spec.ssh?.hostKeySecretRef) secretVolume('ssh-host-key', spec.ssh.hostKeySecretRef.name, SECRET_MOUNTS.sshHostKey);
+  if (spec.ssh?.hostKeySecretRef)
+    secretVolume('ssh-host-key', spec.ssh.hostKeySecretRef.name, SECRET_MOUNTS.sshHostKey);
 
   const fieldEnv = (envName: string, fieldPath: string): V1EnvVar => ({
     name: envName,
@@ -137,11 +138,25 @@ export function desiredDeployment(device: Device, settings: WorkerSettings): V1D
           serviceAccountName: WORKER_SERVICE_ACCOUNT,
           automountServiceAccountToken: true,
           terminationGracePeriodSeconds: 30,
-          securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 65532,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
           // Leave a lost node quickly; the operator's Lease check evicts even sooner.
           tolerations: [
-            { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 10 },
-            { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 10 },
+            {
+              key: 'node.kubernetes.io/not-ready',
+              operator: 'Exists',
+              effect: 'NoExecute',
+              tolerationSeconds: 10,
+            },
+            {
+              key: 'node.kubernetes.io/unreachable',
+              operator: 'Exists',
+              effect: 'NoExecute',
+              tolerationSeconds: 10,
+            },
           ],
           containers: [
             {

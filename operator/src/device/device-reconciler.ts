@@ -11,7 +11,12 @@ import {
 } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import { DEVICE, GROUP, VERSION, type Device } from '@switchforge/platform/crd';
-import { LABEL_DEVICE, MANAGER, deviceLeaseName, workerDeploymentName } from '@switchforge/platform/device-worker';
+import {
+  LABEL_DEVICE,
+  MANAGER,
+  deviceLeaseName,
+  workerDeploymentName,
+} from '@switchforge/platform/device-worker';
 import { isStatus } from '@switchforge/platform/lease';
 import { log } from '@switchforge/platform/log';
 import type { ReconcileResult, Reconciler } from '../machinery/controller.js';
@@ -76,7 +81,9 @@ export class DeviceReconciler implements Reconciler {
     // Only a device that had a collector can be stranded; one still starting is left alone.
     let stranded = 0;
     if (expiry && expiry <= now) {
-      const devicePods = this.caches.pods.list(namespace).filter((p) => p.metadata?.labels?.[LABEL_DEVICE] === name);
+      const devicePods = this.caches.pods
+        .list(namespace)
+        .filter((p) => p.metadata?.labels?.[LABEL_DEVICE] === name);
       for (const pod of devicePods) if (await this.evictIfNodeLost(pod)) stranded++;
     }
 
@@ -86,7 +93,8 @@ export class DeviceReconciler implements Reconciler {
         { group: GROUP, version: VERSION, plural: DEVICE.plural, namespace, name, body: { status } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
-      for (const t of transitions) await this.events.record(device, { ...t, message: `${t.type}: ${t.message}` });
+      for (const t of transitions)
+        await this.events.record(device, { ...t, message: `${t.type}: ${t.message}` });
     }
     // No watch event fires when a lease lapses: look again just after it would expire, and soon
     // while a lapsed lease waits for its node's lease to lapse too.
@@ -100,7 +108,10 @@ export class DeviceReconciler implements Reconciler {
     const desired = desiredDeployment(device, this.settings);
     const hash = createHash('sha256').update(JSON.stringify(desired)).digest('hex').slice(0, 16);
     desired.metadata!.annotations = { ...desired.metadata!.annotations, [SPEC_HASH]: hash };
-    const cached = this.caches.deployments.get(workerDeploymentName(device.metadata.name!), device.metadata.namespace);
+    const cached = this.caches.deployments.get(
+      workerDeploymentName(device.metadata.name!),
+      device.metadata.namespace,
+    );
     // Level-triggered but frugal: re-apply only when what we want differs from what we last applied.
     if (cached?.metadata?.annotations?.[SPEC_HASH] === hash) return cached;
     const applied = await this.clients.objects.patch(
@@ -121,7 +132,10 @@ export class DeviceReconciler implements Reconciler {
     if (!nodeName || pod.metadata?.deletionTimestamp) return false;
     const node = this.caches.nodes.get(nodeName);
     const ready = node?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
-    const heartbeatStale = nodeHeartbeatMissed(this.caches.nodeLeases.get(nodeName, 'kube-node-lease'), this.now());
+    const heartbeatStale = nodeHeartbeatMissed(
+      this.caches.nodeLeases.get(nodeName, 'kube-node-lease'),
+      this.now(),
+    );
     if (node && ready === 'True' && !heartbeatStale) return false;
     log.warn('evicting worker on lost node', { pod: pod.metadata?.name, node: nodeName });
     try {
@@ -149,7 +163,10 @@ export function nodeHeartbeatMissed(nodeLease: V1Lease | undefined, now: Date): 
   return now.getTime() - new Date(renew).getTime() > durationMs * 0.6;
 }
 
-export function deviceKeyForLabels(namespace: string | undefined, labels: Record<string, string> | undefined): string | undefined {
+export function deviceKeyForLabels(
+  namespace: string | undefined,
+  labels: Record<string, string> | undefined,
+): string | undefined {
   const device = labels?.[LABEL_DEVICE];
   return device && namespace ? `${namespace}/${device}` : undefined;
 }

@@ -48,7 +48,13 @@ export function computeDeviceStatus(
   const set = (type: string, status: 'True' | 'False' | 'Unknown', reason: string, message: string) => {
     conditions = setCondition(
       conditions,
-      { type, status, reason, message, ...(generation === undefined ? {} : { observedGeneration: generation }) },
+      {
+        type,
+        status,
+        reason,
+        message,
+        ...(generation === undefined ? {} : { observedGeneration: generation }),
+      },
       now,
     );
   };
@@ -72,7 +78,12 @@ export function computeDeviceStatus(
     set('Connected', 'Unknown', DeviceConditionReason.WorkerPending, message);
     phase = 'Pending';
   } else if (session === 'connected') {
-    set('Connected', 'True', DeviceConditionReason.Connected, `collecting as ${observed.lease?.spec?.holderIdentity}`);
+    set(
+      'Connected',
+      'True',
+      DeviceConditionReason.Connected,
+      `collecting as ${observed.lease?.spec?.holderIdentity}`,
+    );
     phase = 'Connected';
   } else if (session === 'failed') {
     const reason = annotations[ANNOTATION.reason] ?? DeviceConditionReason.Unreachable;
@@ -101,7 +112,9 @@ export function computeDeviceStatus(
     ...(generation === undefined ? {} : { observedGeneration: generation }),
     phase,
     conditions,
-    ...(leaseLive && observed.lease?.spec?.holderIdentity ? { workerPod: observed.lease.spec.holderIdentity } : {}),
+    ...(leaseLive && observed.lease?.spec?.holderIdentity
+      ? { workerPod: observed.lease.spec.holderIdentity }
+      : {}),
     ...(annotations[ANNOTATION.lastSampleTime]
       ? { lastSampleTime: annotations[ANNOTATION.lastSampleTime] }
       : previous.lastSampleTime
@@ -111,7 +124,12 @@ export function computeDeviceStatus(
       ? { updatesPerSecond: Number(annotations[ANNOTATION.updatesPerSecond]) }
       : { updatesPerSecond: 0 }),
     ...(annotations[BACKUP_ANNOTATION.lastTime]
-      ? { lastBackup: { time: annotations[BACKUP_ANNOTATION.lastTime], hash: annotations[BACKUP_ANNOTATION.lastHash] ?? '' } }
+      ? {
+          lastBackup: {
+            time: annotations[BACKUP_ANNOTATION.lastTime],
+            hash: annotations[BACKUP_ANNOTATION.lastHash] ?? '',
+          },
+        }
       : previous.lastBackup
         ? { lastBackup: previous.lastBackup }
         : {}),
@@ -126,7 +144,8 @@ export function computeDeviceStatus(
         type: c.type,
         reason: c.reason,
         message: c.message || `${c.type} is ${c.status}`,
-        warning: (c.type === 'Connected' && c.status === 'False') || (c.type === 'Degraded' && c.status === 'True'),
+        warning:
+          (c.type === 'Connected' && c.status === 'False') || (c.type === 'Degraded' && c.status === 'True'),
       });
     }
   }
@@ -135,7 +154,8 @@ export function computeDeviceStatus(
 
 /** Whether writing `next` over `current` changes anything a reader cares about. */
 export function statusChanged(current: DeviceStatus | undefined, next: DeviceStatus, now: Date): boolean {
-  const strip = (s: DeviceStatus | undefined) => JSON.stringify({ ...s, lastSampleTime: undefined, updatesPerSecond: undefined });
+  const strip = (s: DeviceStatus | undefined) =>
+    JSON.stringify({ ...s, lastSampleTime: undefined, updatesPerSecond: undefined });
   if (strip(current) !== strip(next)) return true;
   // Sample time and rate move every few seconds: refresh them at most every 15 s.
   const last = current?.lastSampleTime ? Date.parse(current.lastSampleTime) : 0;

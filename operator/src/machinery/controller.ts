@@ -62,12 +62,23 @@ export class Controller {
         const result = await this.reconciler.reconcile(key);
         this.queue.forget(key);
         if (result?.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
-        reconcileDuration.record((performance.now() - started) / 1000, { controller: this.name, result: 'success' });
+        reconcileDuration.record((performance.now() - started) / 1000, {
+          controller: this.name,
+          result: 'success',
+        });
       } catch (e) {
         const delay = this.queue.addRateLimited(key);
         reconcileErrors.add(1, { controller: this.name });
-        reconcileDuration.record((performance.now() - started) / 1000, { controller: this.name, result: 'error' });
-        log.warn('reconcile failed, requeued', { controller: this.name, key, error: errorMessage(e), retryInMs: delay });
+        reconcileDuration.record((performance.now() - started) / 1000, {
+          controller: this.name,
+          result: 'error',
+        });
+        log.warn('reconcile failed, requeued', {
+          controller: this.name,
+          key,
+          error: errorMessage(e),
+          retryInMs: delay,
+        });
       } finally {
         this.queue.done(key);
       }

@@ -46,7 +46,11 @@ export class EventRecorder {
         },
       });
     } catch (e) {
-      log.warn('could not record event', { object: `${namespace}/${name}`, reason: note.reason, error: errorMessage(e) });
+      log.warn('could not record event', {
+        object: `${namespace}/${name}`,
+        reason: note.reason,
+        error: errorMessage(e),
+      });
     }
   }
 }

@@ -34,7 +34,9 @@ test('failures back off exponentially per key and forget resets the backoff', ()
   const q = new WorkQueue({ baseMs: 100, maxMs: 1000 });
   const delays = [1, 2, 3, 4, 5].map(() => q.addRateLimited('a'));
   const expected = [100, 200, 400, 800, 1000];
-  delays.forEach((d, i) => assert.ok(Math.abs(d - expected[i]!) <= expected[i]! * 0.1 + 1, `${d} ≈ ${expected[i]}`));
+  delays.forEach((d, i) =>
+    assert.ok(Math.abs(d - expected[i]!) <= expected[i]! * 0.1 + 1, `${d} ≈ ${expected[i]}`),
+  );
   assert.equal(q.failureCount('b'), 0, 'other keys are unaffected');
   q.forget('a');
   assert.equal(q.failureCount('a'), 0);

@@ -1,4 +1,11 @@
-export { createDataSource, migrate, revertLastMigration, entities, migrations, type DatabaseOptions } from './data-source.js';
+export {
+  createDataSource,
+  migrate,
+  revertLastMigration,
+  entities,
+  migrations,
+  type DatabaseOptions,
+} from './data-source.js';
 export { ConfigBackupEntity, type ConfigBackup } from './entities/config-backup.js';
 export {
   AudioJobEntity,

@@ -30,7 +30,10 @@ async function tables(): Promise<string[]> {
 
 test('migrations apply on an empty database and a second run applies nothing', async () => {
   const applied = await migrate({ url: infra.postgres.dsn, schema });
-  assert.deepEqual(applied, migrations.map((m) => m.name));
+  assert.deepEqual(
+    applied,
+    migrations.map((m) => m.name),
+  );
   assert.deepEqual(await migrate({ url: infra.postgres.dsn, schema }), []);
   const names = await tables();
   for (const t of ['metrics', 'metrics_default', 'config_backups', 'audio_jobs', 'audio_results']) {
@@ -41,7 +44,10 @@ test('migrations apply on an empty database and a second run applies nothing', a
 test('the metrics table is partitioned by day and rows land in their partition', async () => {
   await client.query(`SET search_path TO "${schema}"`);
   const ts = new Date();
-  await client.query(`INSERT INTO metrics (ts, device, path, labels, value) VALUES ($1, 'ns/sw1', '/cpu', '{}', 1)`, [ts]);
+  await client.query(
+    `INSERT INTO metrics (ts, device, path, labels, value) VALUES ($1, 'ns/sw1', '/cpu', '{}', 1)`,
+    [ts],
+  );
   const r = await client.query<{ part: string }>(`SELECT tableoid::regclass::text AS part FROM metrics`);
   const day = ts.toISOString().slice(0, 10).replace(/-/g, '');
   assert.match(r.rows[0]!.part, new RegExp(`metrics_${day}$`));

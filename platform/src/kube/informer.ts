@@ -80,7 +80,9 @@ export class SupervisedInformer<T extends KubernetesObject> {
     try {
       for (;;) {
         watchRestarts.add(1, { informer: this.spec.name });
-        log.warn(`watch ${this.spec.name} failed, restarting`, { error: String(this.lastError).slice(0, 300) });
+        log.warn(`watch ${this.spec.name} failed, restarting`, {
+          error: String(this.lastError).slice(0, 300),
+        });
         await this.backoff();
         if (this.stopped) return;
         this.lastError = undefined;

@@ -1,4 +1,10 @@
-import { ApiException, V1MicroTime, type CoordinationV1Api, type V1Lease, type V1OwnerReference } from '@kubernetes/client-node';
+import {
+  ApiException,
+  V1MicroTime,
+  type CoordinationV1Api,
+  type V1Lease,
+  type V1OwnerReference,
+} from '@kubernetes/client-node';
 
 export interface LeaseLockOptions {
   namespace: string;
@@ -11,8 +17,7 @@ export interface LeaseLockOptions {
 }
 
 export type LeaseOutcome =
-  | { held: true; transitioned: boolean }
-  | { held: false; holder: string; expiresAt: Date };
+  { held: true; transitioned: boolean } | { held: false; holder: string; expiresAt: Date };
 
 /**
  * A coordination.k8s.io Lease used as a lock, with client-go's semantics: the holder renews it;
@@ -124,7 +129,16 @@ export class LeaseLock {
       await this.api.replaceNamespacedLease({
         name,
         namespace,
-        body: { ...existing, spec: { ...existing.spec, ...asMicro(existing.spec?.acquireTime), holderIdentity: '', renewTime: new V1MicroTime(0), leaseDurationSeconds: 1 } },
+        body: {
+          ...existing,
+          spec: {
+            ...existing.spec,
+            ...asMicro(existing.spec?.acquireTime),
+            holderIdentity: '',
+            renewTime: new V1MicroTime(0),
+            leaseDurationSeconds: 1,
+          },
+        },
       });
     } catch (e) {
       if (!isStatus(e, 404) && !isStatus(e, 409)) throw e;

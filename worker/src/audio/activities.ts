@@ -171,7 +171,11 @@ export function createActivities(deps: ActivityDeps) {
         pythonPath: deps.pythonPath,
         cwd: deps.pythonCwd,
         module: 'switchforge_audio.analyzer',
-        args: ['--input', input, ...(features.length > 0 ? ['--features', features.map(pythonFeature).join(',')] : [])],
+        args: [
+          '--input',
+          input,
+          ...(features.length > 0 ? ['--features', features.map(pythonFeature).join(',')] : []),
+        ],
         timeoutMs: Math.max(1_000, job.timeouts.analyzeMs - TIMEOUT_MARGIN_MS),
         signal,
         killGraceMs,
@@ -231,7 +235,9 @@ async function runStage<T>(
   progress.report(0, ctx.info.attempt > 1 ? `attempt ${ctx.info.attempt}` : 'started');
   return tracer.startActiveSpan(
     `audio.${stage}`,
-    { attributes: { 'switchforge.audio.job_uid': job.jobUid, 'switchforge.audio.attempt': ctx.info.attempt } },
+    {
+      attributes: { 'switchforge.audio.job_uid': job.jobUid, 'switchforge.audio.attempt': ctx.info.attempt },
+    },
     async (span) => {
       try {
         const result = await body((p, m) => progress.report(p, m), ctx.cancellationSignal);

@@ -16,17 +16,27 @@ const job = () => ({ jobUid: randomUUID(), namespace: 'music', name: `t-${random
 const result = (jobUid: string): AudioJobResult => ({
   jobUid,
   input: { inputPath: `jobs/${jobUid}/input/source.wav`, bytes: 3, sha256: 'ab' },
-  separation: { stems: { vocals: `jobs/${jobUid}/stems/vocals.wav` }, model: 'htdemucs', device: 'cpu', sampleRate: 44100 },
+  separation: {
+    stems: { vocals: `jobs/${jobUid}/stems/vocals.wav` },
+    model: 'htdemucs',
+    device: 'cpu',
+    sampleRate: 44100,
+  },
   analysis: { durationS: 3.5, tempo: { bpm: 124, confidence: 0.9 }, loudnessLufs: -9.5 },
 });
 const jobRow = async (uid: string) =>
-  ((await db.query('SELECT phase, stage, progress, failure_reason, completed_at FROM audio_jobs WHERE uid = $1', [uid])) as Array<{
-    phase: string;
-    stage: string | null;
-    progress: number;
-    failure_reason: string | null;
-    completed_at: Date | null;
-  }>)[0];
+  (
+    (await db.query(
+      'SELECT phase, stage, progress, failure_reason, completed_at FROM audio_jobs WHERE uid = $1',
+      [uid],
+    )) as Array<{
+      phase: string;
+      stage: string | null;
+      progress: number;
+      failure_reason: string | null;
+      completed_at: Date | null;
+    }>
+  )[0];
 
 describe('PostgresResultSink on a real PostgreSQL', () => {
   before(async () => {
@@ -57,8 +67,12 @@ describe('PostgresResultSink on a real PostgreSQL', () => {
     await sink.recordResult(j, result(j.jobUid));
     const first = (await jobRow(j.jobUid))?.completed_at;
     await sink.recordResult(j, result(j.jobUid));
-    const rows = (await db.query('SELECT tempo_bpm, stems, model FROM audio_results WHERE job_uid = $1', [j.jobUid])) as unknown[];
-    assert.deepEqual(rows, [{ tempo_bpm: 124, stems: { vocals: `jobs/${j.jobUid}/stems/vocals.wav` }, model: 'htdemucs' }]);
+    const rows = (await db.query('SELECT tempo_bpm, stems, model FROM audio_results WHERE job_uid = $1', [
+      j.jobUid,
+    ])) as unknown[];
+    assert.deepEqual(rows, [
+      { tempo_bpm: 124, stems: { vocals: `jobs/${j.jobUid}/stems/vocals.wav` }, model: 'htdemucs' },
+    ]);
     const row = await jobRow(j.jobUid);
     assert.equal(row?.phase, 'Succeeded');
     assert.equal(row.progress, 100);

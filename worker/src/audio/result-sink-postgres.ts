@@ -36,7 +36,12 @@ export class PostgresResultSink implements ResultSink {
         conflictPaths: ['jobUid'],
         skipUpdateIfNoValuesChanged: true,
       });
-      await finishJob(m, job.jobUid, { phase: 'Succeeded', progress: 100, message: null, failureReason: null });
+      await finishJob(m, job.jobUid, {
+        phase: 'Succeeded',
+        progress: 100,
+        message: null,
+        failureReason: null,
+      });
     });
   }
 

@@ -32,7 +32,10 @@ async function main(): Promise<void> {
   // created before the SDK is registered would stay no-ops forever.
   const { runAudioWorkerProcess } = await import('./main.js');
   const { PostgresResultSink } = await import('./result-sink-postgres.js');
-  const db = { url: env.SWITCHFORGE_DATABASE_URL, ...(env.SWITCHFORGE_DATABASE_SCHEMA ? { schema: env.SWITCHFORGE_DATABASE_SCHEMA } : {}) };
+  const db = {
+    url: env.SWITCHFORGE_DATABASE_URL,
+    ...(env.SWITCHFORGE_DATABASE_SCHEMA ? { schema: env.SWITCHFORGE_DATABASE_SCHEMA } : {}),
+  };
   if (env.AUDIO_MIGRATE) log.info('migrated', { applied: await migrate(db) });
   const dataSource = createDataSource(db);
   await dataSource.initialize();

@@ -4,7 +4,10 @@ import { Backoff } from './backoff.js';
 
 test('the ceiling doubles per attempt up to the cap, and reset starts over', () => {
   const highest = new Backoff(100, 1000, () => 1);
-  assert.deepEqual([1, 2, 3, 4, 5].map(() => highest.next()), [100, 200, 400, 800, 1000]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5].map(() => highest.next()),
+    [100, 200, 400, 800, 1000],
+  );
   highest.reset();
   assert.equal(highest.next(), 100);
 });

@@ -101,14 +101,19 @@ export class DeviceRunner {
       } catch (e) {
         log.warn('lease renewal failed', { device: this.options.device, error: errorMessage(e) });
         const deadline = lease.options.durationSeconds * 1000 * 0.8;
-        if (this.holding && Date.now() - lastRenewOk > deadline) this.loseLease('could not renew the lease in time');
+        if (this.holding && Date.now() - lastRenewOk > deadline)
+          this.loseLease('could not renew the lease in time');
       }
-      await sleep(this.holding ? renewIntervalMs : renewIntervalMs / 2, undefined, { signal }).catch(() => undefined);
+      await sleep(this.holding ? renewIntervalMs : renewIntervalMs / 2, undefined, { signal }).catch(
+        () => undefined,
+      );
     }
     await this.stopUnits([...this.units.keys()]);
     if (this.holding) {
       await writer.flush();
-      await lease.release().catch((e: unknown) => log.warn('lease release failed', { error: errorMessage(e) }));
+      await lease
+        .release()
+        .catch((e: unknown) => log.warn('lease release failed', { error: errorMessage(e) }));
       this.holding = false;
       this.options.onLeaseChange?.(false);
     }
@@ -195,7 +200,12 @@ export class DeviceRunner {
         if (signal.aborted) return;
         const reason = e instanceof CollectorError ? e.reason : 'Unreachable';
         running.state = { state: 'failed', reason, message: errorMessage(e) };
-        log.warn('session failed', { device: this.options.device, unit: running.unit.key, reason, error: errorMessage(e) });
+        log.warn('session failed', {
+          device: this.options.device,
+          unit: running.unit.key,
+          reason,
+          error: errorMessage(e),
+        });
       }
       failedBefore = true;
       // A session that stayed up for a while earns a fresh backoff.
@@ -209,9 +219,10 @@ export class DeviceRunner {
     this.received += samples.length;
     updatesReceived.add(samples.length, { device: this.options.device });
     const extra = this.options.extraLabels?.();
-    const out = extra && Object.keys(extra).length > 0
-      ? samples.map((s) => ({ ...s, labels: { ...extra, ...s.labels } }))
-      : samples;
+    const out =
+      extra && Object.keys(extra).length > 0
+        ? samples.map((s) => ({ ...s, labels: { ...extra, ...s.labels } }))
+        : samples;
     for (const s of samples) if (s.timestampNs > this.lastSampleNs) this.lastSampleNs = s.timestampNs;
     this.options.writer.add(out);
   }
@@ -221,11 +232,22 @@ export class DeviceRunner {
     const now = Date.now();
     const elapsed = (now - this.rateWindow.at) / 1000;
     if (elapsed >= 1) {
-      this.rateWindow = { at: now, received: this.received, rate: (this.received - this.rateWindow.received) / elapsed };
+      this.rateWindow = {
+        at: now,
+        received: this.received,
+        rate: (this.received - this.rateWindow.received) / elapsed,
+      };
     }
     const states = [...this.units.values()].map((u) => u.state);
     const failed = states.find((s): s is Extract<SessionState, { state: 'failed' }> => s.state === 'failed');
-    const session = !this.holding || states.length === 0 ? 'connecting' : failed ? 'failed' : this.connected ? 'connected' : 'connecting';
+    const session =
+      !this.holding || states.length === 0
+        ? 'connecting'
+        : failed
+          ? 'failed'
+          : this.connected
+            ? 'connected'
+            : 'connecting';
     const writer = this.options.writer;
     const degraded = writer.droppedRecently()
       ? `UpdatesDropped: ${writer.dropped} updates dropped since start because the database was unavailable`

@@ -24,7 +24,9 @@ export interface DeviceSecrets {
  * Reads the mounted Secret files. Credentials never come from the Device resource or the
  * environment; a mount root prefix lets the e2e pod runner lay the files out per pod.
  */
-export async function readDeviceSecrets(mountRoot = process.env.SWITCHFORGE_MOUNT_ROOT ?? ''): Promise<DeviceSecrets> {
+export async function readDeviceSecrets(
+  mountRoot = process.env.SWITCHFORGE_MOUNT_ROOT ?? '',
+): Promise<DeviceSecrets> {
   const read = async (dir: string, ...names: string[]): Promise<string | undefined> => {
     for (const name of names) {
       try {
@@ -50,6 +52,7 @@ export async function readDeviceSecrets(mountRoot = process.env.SWITCHFORGE_MOUN
 }
 
 export function requireUsername(secrets: DeviceSecrets): string {
-  if (!secrets.username) throw new InputError('the credentials Secret has no "username" key', 'SecretInvalid');
+  if (!secrets.username)
+    throw new InputError('the credentials Secret has no "username" key', 'SecretInvalid');
   return secrets.username;
 }

@@ -1,7 +1,17 @@
-import { CoordinationV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject } from '@kubernetes/client-node';
+import {
+  CoordinationV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  type KubernetesListObject,
+} from '@kubernetes/client-node';
 import { createServer, type Server } from 'node:http';
 import { API_VERSION, DEVICE, GROUP, VERSION, type Device } from '@switchforge/platform/crd';
-import { LABEL_COMPONENT, LABEL_DEVICE, LABEL_MANAGED_BY, MANAGER } from '@switchforge/platform/device-worker';
+import {
+  LABEL_COMPONENT,
+  LABEL_DEVICE,
+  LABEL_MANAGED_BY,
+  MANAGER,
+} from '@switchforge/platform/device-worker';
 import { SupervisedInformer } from '@switchforge/platform/kube';
 import { LeaseLock } from '@switchforge/platform/lease';
 import { log } from '@switchforge/platform/log';
@@ -37,7 +47,8 @@ export interface DeviceWorkerConfig {
 }
 
 function planFor(secrets: DeviceSecrets): CollectionPlanner {
-  return (device) => (device.spec.protocol === 'netconf' ? planNetconf(device, secrets) : planGnmi(device, secrets));
+  return (device) =>
+    device.spec.protocol === 'netconf' ? planNetconf(device, secrets) : planGnmi(device, secrets);
 }
 
 /**
@@ -45,7 +56,11 @@ function planFor(secrets: DeviceSecrets): CollectionPlanner {
  * collector Lease, collects, writes, and serves /healthz and /readyz. Resolves after a graceful
  * stop (flush, close sessions, release the Lease) once `signal` aborts.
  */
-export async function runDeviceWorker(config: DeviceWorkerConfig, kc: KubeConfig, signal: AbortSignal): Promise<void> {
+export async function runDeviceWorker(
+  config: DeviceWorkerConfig,
+  kc: KubeConfig,
+  signal: AbortSignal,
+): Promise<void> {
   const customObjects = kc.makeApiClient(CustomObjectsApi);
   const secrets = await readDeviceSecrets();
   // Committed batches go into a bounded ring that API replicas pull from (see README: live path).
@@ -86,7 +101,9 @@ export async function runDeviceWorker(config: DeviceWorkerConfig, kc: KubeConfig
     durationSeconds: config.leaseDurationSeconds,
     labels: { [LABEL_DEVICE]: config.name, [LABEL_COMPONENT]: 'device-worker', [LABEL_MANAGED_BY]: MANAGER },
     // Owned by the Device, so deleting the Device garbage-collects its Lease too.
-    ownerReferences: [{ apiVersion: API_VERSION, kind: DEVICE.kind, name: config.name, uid: device.metadata.uid! }],
+    ownerReferences: [
+      { apiVersion: API_VERSION, kind: DEVICE.kind, name: config.name, uid: device.metadata.uid! },
+    ],
   });
   // Configuration backups run beside collection, only while this worker holds the Lease.
   const backupDb = createDataSource({
@@ -141,7 +158,11 @@ export async function runDeviceWorker(config: DeviceWorkerConfig, kc: KubeConfig
   }
 }
 
-async function serveHealth(host: string, port: number, state: () => { live: boolean; ready: boolean }): Promise<Server> {
+async function serveHealth(
+  host: string,
+  port: number,
+  state: () => { live: boolean; ready: boolean },
+): Promise<Server> {
   const server = createServer((req, res) => {
     const s = state();
     const ok = req.url === '/healthz' ? s.live : req.url === '/readyz' ? s.ready : undefined;

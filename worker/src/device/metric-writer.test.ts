@@ -59,7 +59,10 @@ test('samples are committed in batches and each committed batch is published', a
   await w.flush();
   await w.close();
   assert.equal(await count('t/a'), 1234);
-  assert.equal(committed.reduce((n, b) => n + b.samples.length, 0), 1234);
+  assert.equal(
+    committed.reduce((n, b) => n + b.samples.length, 0),
+    1234,
+  );
   assert.ok(committed.length >= 3, `batched (${committed.length} batches)`);
 });
 
@@ -84,7 +87,11 @@ test('while the database is down the buffer stays bounded, drops are counted, an
     }
     assert.ok(w.bufferedSamples <= 2000, `buffered ${w.bufferedSamples}`);
     assert.ok(w.dropped >= 3000, `dropped ${w.dropped}`);
-    assert.equal(w.bufferedSamples + w.dropped, 5000, 'every sample is either buffered or counted as dropped');
+    assert.equal(
+      w.bufferedSamples + w.dropped,
+      5000,
+      'every sample is either buffered or counted as dropped',
+    );
   } finally {
     await pgCtl(infra.postgres, 'start');
   }
@@ -93,6 +100,11 @@ test('while the database is down the buffer stays bounded, drops are counted, an
   db.on('error', () => undefined); // the server restart below ends this connection
   await db.connect();
   const kept = 5000 - w.dropped;
-  await waitFor(`the ${kept} buffered samples to be written after the restart`, async () => (await count('t/c')) === kept, 30_000, 250);
+  await waitFor(
+    `the ${kept} buffered samples to be written after the restart`,
+    async () => (await count('t/c')) === kept,
+    30_000,
+    250,
+  );
   await w.close();
 });

@@ -171,7 +171,10 @@ export class MetricWriter {
         // Back to the front: it is retried before newer batches, unless the bound drops it.
         if (!this.paused) this.pending.unshift(batch);
         else this.buffered -= batch.length;
-        log.warn('metric batch write failed; will retry', { error: errorMessage(e), buffered: this.buffered });
+        log.warn('metric batch write failed; will retry', {
+          error: errorMessage(e),
+          buffered: this.buffered,
+        });
         await this.resetClient(slot);
         if (this.closed) return;
         await sleep(Math.min(5000, 100 * 2 ** Math.min(this.failures, 6)));

@@ -256,7 +256,8 @@ export async function startNetconfSimulator(
       }
       state.outstanding++;
       // close-session may overtake an unanswered poll on shutdown; the one-in-flight rule is about polls.
-      if (!msg.includes('<close-session')) stats.maxOutstanding = Math.max(stats.maxOutstanding, state.outstanding);
+      if (!msg.includes('<close-session'))
+        stats.maxOutstanding = Math.max(stats.maxOutstanding, state.outstanding);
       const request = msg;
       state.writing = state.writing
         .then(() => answer(channel, state, request, connection))

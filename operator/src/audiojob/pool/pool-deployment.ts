@@ -24,7 +24,11 @@ export function desiredPoolDeployment(
   replicas: number,
   lastScaleTime: string | undefined,
 ): V1Deployment {
-  const labels = { [LABEL_NAME]: 'switchforge', [LABEL_COMPONENT]: POOL_COMPONENT, [LABEL_MANAGED_BY]: MANAGER };
+  const labels = {
+    [LABEL_NAME]: 'switchforge',
+    [LABEL_COMPONENT]: POOL_COMPONENT,
+    [LABEL_MANAGED_BY]: MANAGER,
+  };
   const env: V1EnvVar[] = [
     { name: 'TEMPORAL_ADDRESS', value: target.temporal.address },
     { name: 'TEMPORAL_NAMESPACE', value: target.temporal.namespace },
@@ -67,7 +71,11 @@ export function desiredPoolDeployment(
         spec: {
           // Running activities get this long to stop their Python children (the worker waits 10 s).
           terminationGracePeriodSeconds: 30,
-          securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 65532,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
           containers: [
             {
               name: 'worker',

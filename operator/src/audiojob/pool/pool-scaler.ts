@@ -1,4 +1,9 @@
-import { PatchStrategy, type AppsV1Api, type KubernetesObjectApi, type V1Deployment } from '@kubernetes/client-node';
+import {
+  PatchStrategy,
+  type AppsV1Api,
+  type KubernetesObjectApi,
+  type V1Deployment,
+} from '@kubernetes/client-node';
 import { metrics } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
@@ -9,7 +14,12 @@ import { queuesFor } from '@switchforge/worker/audio/queues';
 import type { ReconcileResult, Reconciler } from '../../machinery/controller.js';
 import type { PoolConfig } from '../config.js';
 import { desiredReplicas } from './desired-replicas.js';
-import { LAST_SCALE_ANNOTATION, POOL_DEPLOYMENT, desiredPoolDeployment, type PoolTarget } from './pool-deployment.js';
+import {
+  LAST_SCALE_ANNOTATION,
+  POOL_DEPLOYMENT,
+  desiredPoolDeployment,
+  type PoolTarget,
+} from './pool-deployment.js';
 
 const meter = metrics.getMeter('switchforge-operator');
 const backlogGauge = meter.createObservableGauge('switchforge.operator.audio.queue.backlog', {
@@ -61,10 +71,22 @@ export class PoolScaler implements Reconciler {
     const have = current?.spec?.replicas ?? this.pool.scaling.minReplicas;
     const want = current ? desiredReplicas(have, backlog, this.pool.scaling, last, now) : have;
     const scaled = !current || want !== have;
-    const desired = desiredPoolDeployment(this.pool, this.target, want, scaled ? now.toISOString() : lastText);
+    const desired = desiredPoolDeployment(
+      this.pool,
+      this.target,
+      want,
+      scaled ? now.toISOString() : lastText,
+    );
     this.lastReplicas = want;
     if (scaled || templateDrifted(current, desired)) {
-      await this.clients.objects.patch(desired, undefined, undefined, MANAGER, true, PatchStrategy.ServerSideApply);
+      await this.clients.objects.patch(
+        desired,
+        undefined,
+        undefined,
+        MANAGER,
+        true,
+        PatchStrategy.ServerSideApply,
+      );
       if (scaled) log.info('scaled audio worker pool', { from: current ? have : 0, to: want, backlog });
     }
     return { requeueAfterMs: this.pool.intervalMs };
@@ -72,7 +94,10 @@ export class PoolScaler implements Reconciler {
 
   private async readDeployment(): Promise<V1Deployment | undefined> {
     try {
-      return await this.clients.apps.readNamespacedDeployment({ name: POOL_DEPLOYMENT, namespace: this.pool.namespace });
+      return await this.clients.apps.readNamespacedDeployment({
+        name: POOL_DEPLOYMENT,
+        namespace: this.pool.namespace,
+      });
     } catch (e) {
       if (isStatus(e, 404)) return undefined;
       throw e;
@@ -88,7 +113,9 @@ export class PoolScaler implements Reconciler {
         namespace: this.target.temporal.namespace,
         taskQueue: { name },
         taskQueueType:
-          kind === 'workflows' ? TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW : TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+          kind === 'workflows'
+            ? TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW
+            : TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
         reportStats: true,
       });
       out.set(name, Number(res.stats?.approximateBacklogCount ?? 0));

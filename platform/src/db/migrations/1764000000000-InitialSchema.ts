@@ -107,6 +107,8 @@ export class InitialSchema1764000000000 implements MigrationInterface {
 }
 
 async function timescaleAvailable(q: QueryRunner): Promise<boolean> {
-  const rows = (await q.query(`SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'`)) as unknown[];
+  const rows = (await q.query(
+    `SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'`,
+  )) as unknown[];
   return rows.length > 0;
 }
