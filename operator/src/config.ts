@@ -27,7 +27,7 @@ const schema = z.object({
   SWITCHFORGE_WORKER_DATABASE_URL: z.string().min(1, 'the database URL device workers write to'),
   SWITCHFORGE_WORKER_LEASE_SECONDS: z.coerce.number().int().min(2).max(120).default(8),
   SWITCHFORGE_LEADER_LEASE_SECONDS: z.coerce.number().int().min(2).max(120).default(15),
-  SWITCHFORGE_RECONCILE_WORKERS: z.coerce.number().int().min(1).max(64).default(8),
+  SWITCHFORGE_RECONCILE_WORKERS: z.coerce.number().int().min(1).max(64).default(16),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
 });
 
