@@ -1,3 +1,4 @@
+import { LATENCY_BUCKETS_SECONDS } from '@switchforge/platform/telemetry/buckets';
 import { metrics } from '@opentelemetry/api';
 import type { Plugin } from 'graphql-yoga';
 
@@ -9,6 +10,7 @@ const errors = meter.createCounter('switchforge.api.operations.errors', {
   description: 'GraphQL operations whose result carried errors',
 });
 const duration = meter.createHistogram('switchforge.api.operation.duration', {
+  advice: { explicitBucketBoundaries: LATENCY_BUCKETS_SECONDS },
   description: 'Time to execute a query or mutation',
   unit: 's',
 });

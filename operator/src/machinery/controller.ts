@@ -1,3 +1,4 @@
+import { LATENCY_BUCKETS_SECONDS } from '@switchforge/platform/telemetry/buckets';
 import { metrics } from '@opentelemetry/api';
 import { log } from '@switchforge/platform/log';
 import { errorMessage } from '@switchforge/platform/errors';
@@ -15,6 +16,7 @@ export interface Reconciler {
 
 const meter = metrics.getMeter('switchforge-operator');
 const reconcileDuration = meter.createHistogram('switchforge.operator.reconcile.duration', {
+  advice: { explicitBucketBoundaries: LATENCY_BUCKETS_SECONDS },
   description: 'Time taken by one reconcile of one key',
   unit: 's',
 });

@@ -1,3 +1,4 @@
+import { LATENCY_BUCKETS_SECONDS } from '@switchforge/platform/telemetry/buckets';
 import { metrics } from '@opentelemetry/api';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -14,6 +15,7 @@ const rowsWritten = meter.createCounter('switchforge.worker.rows.written', {
   description: 'Metric rows committed to PostgreSQL',
 });
 const batchDuration = meter.createHistogram('switchforge.worker.batch.duration', {
+  advice: { explicitBucketBoundaries: LATENCY_BUCKETS_SECONDS },
   description: 'Time to commit one batch of metric rows',
   unit: 's',
 });

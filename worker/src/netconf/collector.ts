@@ -7,6 +7,7 @@
  * flight: a tick that finds its previous request not yet answered is skipped, never queued, so a
  * slow switch is polled less often instead of being buried under a backlog.
  */
+import { LATENCY_BUCKETS_SECONDS } from '@switchforge/platform/telemetry/buckets';
 import { metrics } from '@opentelemetry/api';
 import { CollectorError, type Collector, type CollectorHandlers, type Sample } from '../device/sample.js';
 import { MalformedMessageError, RpcError, RpcTimeoutError } from './errors.js';
@@ -80,6 +81,7 @@ const samplesCounter = meter.createCounter('switchforge.netconf.samples.received
   description: 'Samples decoded from NETCONF replies and notifications',
 });
 const rpcDuration = meter.createHistogram('switchforge.netconf.rpc.duration', {
+  advice: { explicitBucketBoundaries: LATENCY_BUCKETS_SECONDS },
   unit: 's',
   description: 'NETCONF RPC round trip',
 });
