@@ -24,6 +24,11 @@ log() { printf '[build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 exec 9>"$CACHE/build.lock"
 flock 9
 
+# `go build -v` names each package as it compiles: print a count now and then, pass errors through.
+progress() { # label
+  awk -v label="$1" '/^[A-Za-z0-9._~-]+(\/[^ :]+)*$/ { n++; if (n % 200 == 0) printf("[build %s] %s: %d packages compiled\n", strftime("%H:%M:%S"), label, n) > "/dev/stderr"; next } { print > "/dev/stderr" }'
+}
+
 have() { [ -x "$BIN/$1" ] && [ "$(cat "$BIN/$1.version" 2>/dev/null)" = "$2" ]; }
 
 build_kubernetes() {
@@ -54,9 +59,9 @@ build_kubernetes() {
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ld="$ld -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
   done
-  (cd "$dir" && go build -trimpath -ldflags "$ld" -o "$dir/out/" \
+  (cd "$dir" && go build -v -trimpath -ldflags "$ld" -o "$dir/out/" \
      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-     k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
+     k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl 2>&1 | progress kubernetes)
   for n in "${names[@]}"; do install -m 0755 "$dir/out/$n" "$BIN/$n"; echo "$K8S_VERSION" > "$BIN/$n.version"; done
 }
 
@@ -68,7 +73,7 @@ build_module_cmd() { # name module version package
   local dir="$WORK/$name-$version"
   mkdir -p "$dir"
   printf 'module switchforge.local/%s-build\ngo 1.24\n' "$name" > "$dir/go.mod"
-  (cd "$dir" && go get "$module@$version" && go build -trimpath -ldflags "-s -w" -o "$dir/$name" "$pkg")
+  (cd "$dir" && go get "$module@$version" && go build -v -trimpath -ldflags "-s -w" -o "$dir/$name" "$pkg" 2>&1 | progress "$name")
   install -m 0755 "$dir/$name" "$BIN/$name"
   echo "$version" > "$BIN/$name.version"
 }
