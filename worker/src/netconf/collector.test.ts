@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import ssh2 from 'ssh2';
-import { startNetconfSimulator, type NetconfSimulator } from '../../../e2e/src/simulators/netconf/index.js';
+import {
+  generateSshKeyPair,
+  startNetconfSimulator,
+  type NetconfSimulator,
+} from '../../../e2e/src/simulators/netconf/index.js';
 import { CollectorError, type Sample, type SessionState } from '../device/sample.js';
 import { NetconfCollector, type NetconfCollectorConfig } from './collector.js';
-
-const { utils } = ssh2;
 
 interface Run {
   readonly samples: Sample[];
@@ -52,7 +53,7 @@ async function until(what: string, check: () => boolean, ms = 5000): Promise<voi
 
 describe('NetconfCollector against the simulator', () => {
   let sim: NetconfSimulator;
-  const clientKey = utils.generateKeyPairSync('ed25519');
+  const clientKey = generateSshKeyPair();
   const base = (): NetconfCollectorConfig => ({
     deviceName: 'lab/sw1',
     address: '127.0.0.1',
@@ -114,7 +115,7 @@ describe('NetconfCollector against the simulator', () => {
   });
 
   it('rejects a server whose host key differs from the pinned one, by default', async () => {
-    const other = utils.generateKeyPairSync('ed25519').public;
+    const other = generateSshKeyPair().public;
     const err = await start({ ...base(), hostKey: other }).done;
     assert.equal(err?.reason, 'HostKeyMismatch');
     const { hostKey: _unused, ...unpinned } = base();

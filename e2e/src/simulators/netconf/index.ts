@@ -77,6 +77,17 @@ interface SessionState {
   writing: Promise<void>;
 }
 
+/**
+ * An ed25519 key pair in OpenSSH format. ssh2 generates, about once in 300 tries, a private key
+ * its own parser then rejects ("Malformed OpenSSH private key"): generate until it parses.
+ */
+export function generateSshKeyPair(): { private: string; public: string } {
+  for (;;) {
+    const keys = utils.generateKeyPairSync('ed25519');
+    if (!(utils.parseKey(keys.private) instanceof Error)) return keys;
+  }
+}
+
 export async function startNetconfSimulator(
   options: NetconfSimulatorOptions = {},
 ): Promise<NetconfSimulator> {
@@ -86,7 +97,7 @@ export async function startNetconfSimulator(
   const notifications = options.notifications ?? true;
   const authorized = options.authorizedKey ? utils.parseKey(options.authorizedKey) : undefined;
   if (authorized instanceof Error) throw authorized;
-  const keys = utils.generateKeyPairSync('ed25519');
+  const keys = generateSshKeyPair();
   let misbehaviour: NetconfMisbehaviour = options.misbehaviour ?? { kind: 'none' };
   let interfaces = options.interfaces ?? 4;
   let tick = 0;
