@@ -8,6 +8,7 @@
  * called in this process: a real audio pipeline needs Temporal, Demucs and minutes.
  * Panels whose metrics the code does not define yet are listed in PENDING and reported as todo.
  */
+import { caSecret, loginSecret } from '../harness/manifests.js';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -132,18 +133,8 @@ before(async () => {
     const r = await kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify(doc));
     assert.equal(r.code, 0, r.stderr);
   };
-  await apply({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'leaf1-login' },
-    stringData: { username: 'telemetry', password: 's3cret' },
-  });
-  await apply({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'lab-ca' },
-    stringData: { 'ca.crt': pki.ca.cert.toString() },
-  });
+  await apply(loginSecret({ name: 'leaf1-login' }, 'telemetry', 's3cret'));
+  await apply(caSecret({ name: 'lab-ca' }, pki.ca.cert));
   await apply({
     apiVersion: 'switchforge.io/v1alpha1',
     kind: 'Device',

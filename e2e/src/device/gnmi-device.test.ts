@@ -2,6 +2,7 @@
  * A gNMI Device end to end on the real parts: kube-apiserver + kwok, the operator, the pod
  * runner starting the worker process for the scheduled pod, the gNMI simulator, PostgreSQL.
  */
+import { caSecret, loginSecret, namespaceTools } from '../harness/manifests.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -28,13 +29,7 @@ let sim: GnmiSimulator;
 let operator: OperatorHandle;
 let pods: PodRunnerHandle;
 
-const kubectl = (...args: string[]) => infra.kubernetes.kubectl(args);
-const apply = async (doc: object) => {
-  const r = await infra.kubernetes.kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify(doc));
-  assert.equal(r.code, 0, r.stderr);
-};
-const jsonpath = async (resource: string, path: string) =>
-  (await kubectl('get', ...resource.split(' '), '-n', ns, '-o', `jsonpath=${path}`)).stdout.trim();
+const { kubectl, apply, jsonpath } = namespaceTools(() => infra, ns);
 const rows = async (path?: string) =>
   Number(
     (
@@ -107,18 +102,10 @@ after(async () => {
 
 describe('a gNMI Device', () => {
   test('applied with its Secrets, becomes a worker pod on a kwok node whose samples land in PostgreSQL, and shows Connected', async () => {
-    await apply({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'leaf1-login' },
-      stringData: { username: 'telemetry', password: 's3cret' },
-    });
-    await apply({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'lab-ca' },
-      stringData: { 'ca.crt': pki.ca.cert.toString() },
-    });
+    await apply(
+      loginSecret({ name: 'leaf1-login' }, 'telemetry', 's3cret'),
+      caSecret({ name: 'lab-ca' }, pki.ca.cert),
+    );
     await apply(deviceManifest([{ path: COUNTERS, mode: 'sample', sampleInterval: '1s' }]));
 
     await waitFor(

@@ -2,6 +2,7 @@
  * A NETCONF Device end to end: the same operator and worker machinery as gNMI, an SSH session
  * with a pinned host key from a Secret, polled `<get>` replies becoming rows in PostgreSQL.
  */
+import { loginSecret, namespaceTools } from '../harness/manifests.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -25,11 +26,7 @@ let sim: NetconfSimulator;
 let operator: OperatorHandle;
 let pods: PodRunnerHandle;
 
-const kubectl = (...args: string[]) => infra.kubernetes.kubectl(args);
-const apply = async (doc: object) => {
-  const r = await infra.kubernetes.kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify(doc));
-  assert.equal(r.code, 0, r.stderr);
-};
+const { kubectl, apply } = namespaceTools(() => infra, ns);
 const condition = async (name: string, type: string) =>
   (
     await kubectl(
@@ -83,12 +80,7 @@ before(async () => {
   const databaseUrl = `${infra.postgres.dsn}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   operator = await startOperator(infra, { namespace: ns, databaseUrl });
   pods = await startPodRunner(infra, ns);
-  await apply({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'nc-login' },
-    stringData: { username: 'netops', password: 'nc-secret' },
-  });
+  await apply(loginSecret({ name: 'nc-login' }, 'netops', 'nc-secret'));
   await apply({
     apiVersion: 'v1',
     kind: 'Secret',

@@ -4,6 +4,7 @@
  * times are printed; the goals (crash < 5 s, node loss < 15 s) are judged by `npm run bench`, so
  * the assertions here only bound recovery generously.
  */
+import { caSecret, loginSecret } from '../harness/manifests.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
@@ -78,18 +79,8 @@ before(async () => {
   operator = await startOperator(infra, { namespace: ns, databaseUrl: infra.postgres.dsn });
   pods = await startPodRunner(infra, ns);
   const docs = [
-    {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'login', namespace: ns },
-      stringData: { username: 'u', password: 'p' },
-    },
-    {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'ca', namespace: ns },
-      stringData: { 'ca.crt': pki.ca.cert.toString() },
-    },
+    loginSecret({ name: 'login', namespace: ns }, 'u', 'p'),
+    caSecret({ name: 'ca', namespace: ns }, pki.ca.cert),
     {
       apiVersion: 'switchforge.io/v1alpha1',
       kind: 'Device',

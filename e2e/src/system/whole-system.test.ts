@@ -9,6 +9,7 @@
  * It takes two to six minutes on two cores, so it runs when SWITCHFORGE_WHOLE_SYSTEM=1
  * (`SWITCHFORGE_WHOLE_SYSTEM=1 npm test`, or this file alone) and is skipped otherwise.
  */
+import { caSecret, loginSecret } from '../harness/manifests.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -133,18 +134,8 @@ before(async () => {
   operator = await startOperator(infra, { namespace: ns, databaseUrl: infra.postgres.dsn });
   pods = await startPodRunner(infra, ns);
   const docs: object[] = [
-    {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'login', namespace: ns },
-      stringData: { username: 'u', password: 'p' },
-    },
-    {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'ca', namespace: ns },
-      stringData: { 'ca.crt': pki.ca.cert.toString() },
-    },
+    loginSecret({ name: 'login', namespace: ns }, 'u', 'p'),
+    caSecret({ name: 'ca', namespace: ns }, pki.ca.cert),
     // The API's subscriber: a ServiceAccount that may read Devices in this namespace.
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'reader', namespace: ns } },
     {

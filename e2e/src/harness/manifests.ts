@@ -1,0 +1,42 @@
+/**
+ * The manifests end-to-end suites apply again and again: Secrets a Device references, and a
+ * namespace-bound way to apply documents and read fields with kubectl.
+ */
+import assert from 'node:assert/strict';
+import type { Infra } from '../infra/suite.js';
+
+type Meta = { name: string; namespace?: string };
+
+/** A Device's credentials Secret (keys `username`, `password`). */
+export function loginSecret(meta: Meta, username: string, password: string): object {
+  return { apiVersion: 'v1', kind: 'Secret', metadata: meta, stringData: { username, password } };
+}
+
+/** A Secret holding the CA (`ca.crt`) that signed a switch's gNMI certificate. */
+export function caSecret(meta: Meta, caPem: string | Buffer): object {
+  return { apiVersion: 'v1', kind: 'Secret', metadata: meta, stringData: { 'ca.crt': caPem.toString() } };
+}
+
+export interface NamespaceTools {
+  kubectl(...args: string[]): ReturnType<Infra['kubernetes']['kubectl']>;
+  /** Applies the documents in the namespace; a refusal fails the test with kubectl's message. */
+  apply(...docs: object[]): Promise<void>;
+  /** `kubectl get <resource...> -n ns -o jsonpath=<path>`, trimmed. */
+  jsonpath(resource: string, path: string): Promise<string>;
+}
+
+export function namespaceTools(infra: () => Infra, namespace: string): NamespaceTools {
+  const kubectl = (...args: string[]) => infra().kubernetes.kubectl(args);
+  return {
+    kubectl,
+    apply: async (...docs) => {
+      const r = await infra().kubernetes.kubectl(
+        ['apply', '-n', namespace, '-f', '-'],
+        docs.map((d) => JSON.stringify(d)).join('\n'),
+      );
+      assert.equal(r.code, 0, r.stderr);
+    },
+    jsonpath: async (resource, path) =>
+      (await kubectl('get', ...resource.split(' '), '-n', namespace, '-o', `jsonpath=${path}`)).stdout.trim(),
+  };
+}
