@@ -1,30 +1,34 @@
 """Split one audio file into stems with Demucs (through demucs.api).
 
     python -m switchforge_audio.separator --input song.flac --output-dir out/ \
-        [--model htdemucs] [--stems all|vocals|drums|bass|other] [--shifts 1] [--segment S] \
-        [--device auto|cpu|cuda]
+        [--model htdemucs] [--repo DIR] [--stems all|vocals|drums|bass|other] [--shifts 1] \
+        [--segment S] [--device auto|cpu|cuda]
 
 Prints JSON lines on stdout: `{"type":"progress","percent","message"}` (percent never goes down)
 and last `{"type":"result","stems":{"vocals":"/abs/vocals.wav",...},"model","device",
-"sample_rate"}`. `--stems all` writes every source of the model; `--stems vocals` (or any one
-source) writes two stems, that source and `no_<source>` (the sum of the rest). Stems are
-32-bit float WAV at the model's sample rate, so nothing is clipped.
+"sample_rate"}`; when traced (TRACEPARENT set), span lines time its phases (decode, load_model,
+separate, write; see protocol.py). `--stems all` writes every source of the model; `--stems
+vocals` (or any one source) writes two stems, that source and `no_<source>` (the sum of the
+rest). Stems are 32-bit float WAV at the model's sample rate, so nothing is clipped.
 
 Audio is decoded with soundfile; the model comes from `demucs.pretrained.get_model`, so
 `demucs_unittest` (an untrained model built in code) needs no download, while pretrained
-names are fetched into the torch/HuggingFace caches on first use.
+names are fetched into the torch/HuggingFace caches on first use, unless `--repo` names a
+folder of model files (`<name>.th`, or `<name>-<sha256 prefix>.th` whose checksum is verified):
+clusters without internet access put their models on a volume.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .audio_io import add_limit_arguments, read_audio
-from .protocol import ArgumentParser, AudioInputError, Progress, run_cli
+from .protocol import ArgumentParser, AudioInputError, Progress, Spans, run_cli
 
 # Share of the progress bar each phase takes.
 _LOADED_AUDIO, _LOADED_MODEL, _SEPARATED, _WRITTEN = 5.0, 15.0, 95.0, 100.0
@@ -80,23 +84,33 @@ class _SeparationProgress:
         )
 
 
-def separate(args: Any, progress: Progress) -> dict[str, Any]:
-    audio = read_audio(args.input, max_bytes=args.max_bytes, max_seconds=args.max_seconds)
+def separate(args: Any, progress: Progress, spans: Spans | None = None) -> dict[str, Any]:
+    spans = spans or Spans(enabled=False)
+    with spans.phase("separator.decode") as attrs:
+        audio = read_audio(args.input, max_bytes=args.max_bytes, max_seconds=args.max_seconds)
+        attrs.update({"audio.duration_s": round(audio.duration_s, 3), "audio.sample_rate": audio.sample_rate})
     progress.report(_LOADED_AUDIO, "decoded audio")
 
-    import soundfile as sf
-    import torch
-    from demucs.api import Separator
-    from demucs.repo import ModelLoadingError
+    with spans.phase("separator.load_model", model=args.model) as attrs:
+        import soundfile as sf
+        import torch
+        from demucs.api import Separator
+        from demucs.repo import ModelLoadingError
 
-    device = _pick_device(args.device)
-    try:
-        separator = Separator(model=args.model, device=device, shifts=args.shifts, split=True,
-                              segment=args.segment, progress=False)
-    except ModelLoadingError as err:
-        raise AudioInputError("InvalidArgument", f"unknown Demucs model {args.model!r}: {err}") from err
-    model = separator.model
-    model.eval()
+        device = _pick_device(args.device)
+        attrs["device"] = device
+        repo = None
+        if args.repo is not None:
+            repo = Path(args.repo)
+            if not repo.is_dir():
+                raise AudioInputError("InvalidArgument", f"--repo {args.repo!r} is not a folder")
+        try:
+            separator = Separator(model=args.model, repo=repo, device=device, shifts=args.shifts, split=True,
+                                  segment=args.segment, progress=False)
+        except ModelLoadingError as err:
+            raise AudioInputError("InvalidArgument", f"cannot load Demucs model {args.model!r}: {err}") from err
+        model = separator.model
+        model.eval()
     sources: list[str] = list(model.sources)
     if args.stems != "all" and args.stems not in sources:
         raise AudioInputError("InvalidArgument",
@@ -113,8 +127,9 @@ def separate(args: Any, progress: Progress) -> dict[str, Any]:
     segment_frames = max(1, int(float(segment_s) * separator.samplerate))
     separator.update_parameter(callback=_SeparationProgress(progress, args.shifts, segment_frames))
 
-    wav = torch.from_numpy(np.ascontiguousarray(audio.samples.T))
-    _, stems = separator.separate_tensor(wav, audio.sample_rate)
+    with spans.phase("separator.separate", shifts=args.shifts, segment_s=float(segment_s)):
+        wav = torch.from_numpy(np.ascontiguousarray(audio.samples.T))
+        _, stems = separator.separate_tensor(wav, audio.sample_rate)
     progress.report(_SEPARATED, "separated")
 
     if args.stems != "all":
@@ -124,11 +139,13 @@ def separate(args: Any, progress: Progress) -> dict[str, Any]:
     out_dir = os.path.abspath(args.output_dir)
     os.makedirs(out_dir, exist_ok=True)
     written: dict[str, str] = {}
-    for name, stem in stems.items():
-        path = os.path.join(out_dir, f"{name}.wav")
-        sf.write(path, stem.detach().cpu().numpy().T.astype(np.float32), separator.samplerate, subtype="FLOAT")
-        written[name] = path
-        progress.report(_SEPARATED + (_WRITTEN - _SEPARATED) * len(written) / len(stems), f"wrote {name}")
+    with spans.phase("separator.write", stems=len(stems)):
+        for name, stem in stems.items():
+            path = os.path.join(out_dir, f"{name}.wav")
+            sf.write(path, stem.detach().cpu().numpy().T.astype(np.float32), separator.samplerate,
+                     subtype="FLOAT")
+            written[name] = path
+            progress.report(_SEPARATED + (_WRITTEN - _SEPARATED) * len(written) / len(stems), f"wrote {name}")
     return {"type": "result", "stems": written, "model": args.model, "device": device,
             "sample_rate": int(separator.samplerate)}
 
@@ -152,6 +169,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--input", required=True, help="audio file to separate")
     parser.add_argument("--output-dir", required=True, help="folder for the stem WAV files")
     parser.add_argument("--model", default="htdemucs", help="Demucs model name (demucs_unittest needs no download)")
+    parser.add_argument("--repo", default=None, help="folder of Demucs model files to load --model from (offline)")
     parser.add_argument("--stems", default="all", help="'all', or one source for a two-stem split (e.g. vocals)")
     parser.add_argument("--shifts", type=_positive_int, default=1, help="random-shift passes averaged (quality vs time)")
     parser.add_argument("--segment", type=_positive_float, default=None, help="chunk length in seconds")
@@ -160,7 +178,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     progress = Progress()
     progress.report(0, "reading audio")
-    return separate(args, progress)
+    return separate(args, progress, Spans())
 
 
 if __name__ == "__main__":

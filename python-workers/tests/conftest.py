@@ -30,7 +30,9 @@ class Run:
 
 
 def run_worker(module: str, *args: str, timeout: float = 120) -> Run:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # Keep an inherited PYTHONPATH (packages installed beside the venv) behind the project's root.
+    inherited = os.environ.get("PYTHONPATH")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), inherited] if inherited else [str(ROOT)])}
     proc = subprocess.run([sys.executable, "-m", f"switchforge_audio.{module}", *args],
                           capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]

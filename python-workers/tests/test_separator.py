@@ -77,3 +77,55 @@ def test_separator_refuses_a_text_file(worker, tmp_path):
     run = worker("separator", "--input", str(source), "--output-dir", str(tmp_path / "out"), "--model", "demucs_unittest")
     assert run.returncode == 2
     assert run.error()["code"] == "UnsupportedAudio"
+
+
+def test_a_model_file_from_repo_is_loaded_and_a_tampered_one_is_refused(worker, tmp_path):
+    from demucs.pretrained import demucs_unittest
+    from switchforge_audio.model_files import save_model_file
+
+    repo = tmp_path / "models"
+    repo.mkdir()
+    model_file = save_model_file(demucs_unittest(), repo, "tiny")
+    source = tmp_path / "mix.wav"
+    sf.write(source, np.sin(2 * np.pi * 440 * np.arange(44100) / 44100)[:, None].repeat(2, 1) * 0.3, 44100)
+
+    run = worker("separator", "--input", str(source), "--output-dir", str(tmp_path / "out"),
+                 "--model", "tiny", "--repo", str(repo), "--device", "cpu")
+    assert run.returncode == 0, run.stderr
+    _, result = _check_stream(run.stdout_lines)
+    assert result["model"] == "tiny" and set(result["stems"]) == {"drums", "bass", "other", "vocals"}
+
+    model_file.write_bytes(model_file.read_bytes() + b"tampered")
+    run = worker("separator", "--input", str(source), "--output-dir", str(tmp_path / "out2"),
+                 "--model", "tiny", "--repo", str(repo))
+    assert run.returncode == 2
+    assert run.error()["code"] == "InvalidArgument" and "checksum" in run.error()["message"]
+
+
+def test_a_repo_that_is_not_a_folder_is_an_invalid_argument(worker, tmp_path):
+    source = tmp_path / "mix.wav"
+    sf.write(source, np.zeros((44100, 2)), 44100)
+    run = worker("separator", "--input", str(source), "--output-dir", str(tmp_path / "out"),
+                 "--model", "tiny", "--repo", str(tmp_path / "missing"))
+    assert run.returncode == 2
+    assert run.error()["code"] == "InvalidArgument"
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+@pytest.mark.skipif(not _cuda_available(), reason="no CUDA device on this machine")
+def test_auto_device_separates_on_cuda_when_a_gpu_is_present(worker, tmp_path):
+    source = tmp_path / "mix.wav"
+    sf.write(source, np.sin(2 * np.pi * 440 * np.arange(44100 * 2) / 44100)[:, None].repeat(2, 1) * 0.3, 44100)
+    run = worker("separator", "--input", str(source), "--output-dir", str(tmp_path / "out"),
+                 "--model", "demucs_unittest")
+    assert run.returncode == 0, run.stderr
+    _, result = _check_stream(run.stdout_lines)
+    assert result["device"] == "cuda"
+    for path in result["stems"].values():
+        data, _ = sf.read(path, always_2d=True)
+        assert data.shape == (44100 * 2, 2) and np.all(np.isfinite(data))

@@ -1,6 +1,6 @@
 /**
- * `npm run bench [-- ingest|operator|netconf|analyzer|api|audio ...] [--window 20] [--rate 400000] [--devices 1000]
- *    [--series-rows N] [--audio-seconds 30]`
+ * `npm run bench [-- ingest|operator|netconf|analyzer|separator|api|audio ...] [--window 20] [--rate 400000] [--devices 1000]
+ *    [--series-rows N] [--audio-seconds 30] [--separator-seconds 20]`
  *
  * Runs the benchmarks (all when none is named) and prints one table: figure, value, goal and
  * comparison. Figures, not timed tests: a missed goal is reported, not failed; a benchmark that
@@ -18,8 +18,9 @@ import { runAnalyzerBenchmark, runApiBenchmarks, runNetconfBenchmark } from './e
 import { formatTable, type Figure } from './figures.js';
 import { INGEST_DEFAULTS, runIngestBenchmark } from './ingest.js';
 import { OPERATOR_DEFAULTS, runOperatorBenchmark } from './operator-scale.js';
+import { runSeparatorBenchmark } from './separator.js';
 
-const BENCHMARKS = ['netconf', 'analyzer', 'audio', 'ingest', 'operator', 'api'] as const;
+const BENCHMARKS = ['netconf', 'analyzer', 'separator', 'audio', 'ingest', 'operator', 'api'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const { values, positionals } = parseArgs({
@@ -30,6 +31,7 @@ const { values, positionals } = parseArgs({
     devices: { type: 'string', default: String(OPERATOR_DEFAULTS.devices) },
     'series-rows': { type: 'string' },
     'audio-seconds': { type: 'string', default: String(AUDIO_DEFAULTS.seconds) },
+    'separator-seconds': { type: 'string', default: '20' },
   },
 });
 
@@ -93,6 +95,9 @@ try {
   // The self-contained ones first, before the control plane adds its background load.
   await section('netconf', () => runNetconfBenchmark({ interfaces: 40_000, rounds: 3, timeoutMs: 300_000 }));
   await section('analyzer', () => runAnalyzerBenchmark({ minutes: 1, repeat: 2, timeoutMs: 300_000 }));
+  await section('separator', () =>
+    runSeparatorBenchmark({ seconds: Number(values['separator-seconds']), timeoutMs: 900_000 }),
+  );
   await section('audio', () =>
     runAudioPipelineBenchmark({ ...AUDIO_DEFAULTS, seconds: Number(values['audio-seconds']), progress }),
   );
