@@ -20,6 +20,8 @@ const envSchema = z.object({
   SWITCHFORGE_API_SUBSCRIBER_QUEUE: z.coerce.number().int().positive().default(256),
   /** Directory holding @graphql-yoga/graphiql's dist, served in development mode. */
   SWITCHFORGE_GRAPHIQL_ASSETS: z.string().optional(),
+  /** Days of metric history kept (whole day partitions are dropped); unset keeps everything. */
+  SWITCHFORGE_METRICS_RETENTION_DAYS: z.coerce.number().int().positive().optional(),
   /** Seconds a closing replica gives open requests before it exits. */
   SWITCHFORGE_API_SHUTDOWN_GRACE: z.coerce.number().nonnegative().default(5),
 });

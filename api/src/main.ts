@@ -40,6 +40,9 @@ async function main(): Promise<void> {
     },
     live: { queueCapacity: config.SWITCHFORGE_API_SUBSCRIBER_QUEUE },
     workers: { livePort: config.SWITCHFORGE_LIVE_PORT },
+    ...(config.SWITCHFORGE_METRICS_RETENTION_DAYS !== undefined
+      ? { metricsRetentionDays: config.SWITCHFORGE_METRICS_RETENTION_DAYS }
+      : {}),
     ...(config.SWITCHFORGE_GRAPHIQL_ASSETS ? { graphiqlAssetsDir: config.SWITCHFORGE_GRAPHIQL_ASSETS } : {}),
   });
   let stopping = false;

@@ -24,12 +24,15 @@ import { useNoIntrospection } from './limits/introspection.js';
 import { SubjectRateLimiter, useRateLimit, type RateLimitOptions } from './limits/rate-limit.js';
 import { LiveHub, type LiveHubOptions } from './live/live-hub.js';
 import { WorkerLocator, type Locator, type WorkerLocatorOptions } from './live/worker-locator.js';
+import { WsLiveDelivery } from './live/ws-delivery.js';
 import { useRequestMetrics } from './request-metrics.js';
 import { buildSchema, type Services } from './schema/index.js';
 
 export interface ApiServerOptions {
   kubeConfig: KubeConfig;
   database: { url: string; schema?: string; poolSize?: number };
+  /** Metric samples and rollups older than this are dropped; unset keeps everything. */
+  metricsRetentionDays?: number;
   /** development: GraphiQL, introspection and error details; production: none of them. */
   mode: 'development' | 'production';
   host?: string;
@@ -78,9 +81,25 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     writes: new KubeWrites(options.kubeConfig),
     hub: new LiveHub(locator, options.live),
   };
+  // The metric rollups are refreshed by the API replicas, one at a time (an advisory lock).
+  services.metrics.startRollupRefresh(
+    options.metricsRetentionDays !== undefined
+      ? { partitions: { retentionDays: options.metricsRetentionDays } }
+      : {},
+  );
   const auth = options.authenticator ?? new KubernetesAuthenticator(options.kubeConfig);
   const limiter = new SubjectRateLimiter(options.rateLimit ?? { perSecond: 50, burst: 200 });
 
+  const maskError = (error: unknown, message: string, isDev = !production): Error => {
+    const original = error instanceof GraphQLError ? error.originalError : error;
+    if (isSwitchforgeError(original)) return toGraphQLError(original)!;
+    // Parse, validation and limit errors, and errors already mapped: meant for the caller.
+    if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return error;
+    if (!production) log.debug('unexpected error', { error: String(original) });
+    return new GraphQLError(isDev ? `${message}: ${String(original)}` : message, {
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
+  };
   const yoga: YogaServerInstance<{ subject?: Subject }, { services: Services }> = createYoga({
     schema: buildSchema(),
     graphqlEndpoint: GRAPHQL_PATH,
@@ -88,19 +107,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     ...(options.graphiqlAssetsDir ? { renderGraphiQL: renderLocalGraphiQL } : {}),
     landingPage: false,
     context: { services },
-    maskedErrors: {
-      isDev: !production,
-      maskError: (error, message, isDev) => {
-        const original = error instanceof GraphQLError ? error.originalError : error;
-        if (isSwitchforgeError(original)) return toGraphQLError(original)!;
-        // Parse, validation and limit errors, and errors already mapped: meant for the caller.
-        if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return error;
-        if (!production) log.debug('unexpected error', { error: String(original) });
-        return new GraphQLError(isDev ? `${message}: ${String(original)}` : message, {
-          extensions: { code: 'INTERNAL_SERVER_ERROR' },
-        });
-      },
-    },
+    maskedErrors: { isDev: !production, maskError },
     plugins: [
       useRequestMetrics(),
       useKubernetesAuth(auth),
@@ -123,6 +130,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     server: httpServer,
     path: GRAPHQL_PATH,
     maxPayload: options.maxBodyBytes ?? 256 * 1024,
+    // Live payloads are small and latency-bound; compressing each one costs more than it saves.
+    perMessageDeflate: false,
+  });
+  const liveDelivery = new WsLiveDelivery({
+    maskError: (e) => toGraphQLErrorLike(maskError(e, 'Unexpected error.', !production)),
   });
   const subjects = new WeakMap<WebSocket, Subject>();
   type WsExtra = { socket: WebSocket; request: IncomingMessage };
@@ -145,7 +157,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           return false;
         }
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const subject = subjects.get(ctx.extra.socket);
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
@@ -171,11 +183,25 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           if (e instanceof GraphQLError) return [e];
           throw e;
         }
+        const variableValues = payload.variables ?? null;
+        (contextValue as { liveDelivery?: unknown }).liveDelivery = liveDelivery.target(
+          ctx.extra.socket,
+          ctx.extra.request.socket,
+          id,
+          {
+            schema,
+            document,
+            operationName: payload.operationName ?? null,
+            variableValues,
+            contextValue,
+            query: payload.query,
+          },
+        );
         return {
           schema,
           operationName: payload.operationName ?? null,
           document,
-          variableValues: payload.variables ?? null,
+          variableValues,
           contextValue,
           rootValue: { execute, subscribe },
         };
@@ -204,6 +230,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         httpServer.close(() => resolve());
         httpServer.closeAllConnections();
       });
+      await services.metrics.stopRollupRefresh();
       await Promise.allSettled([cache.stop(), db.destroy()]);
     },
   };
@@ -218,4 +245,9 @@ type OperationResult =
 interface EnvelopedRoot {
   execute: (args: ExecutionArgs) => OperationResult;
   subscribe: (args: ExecutionArgs) => OperationResult;
+}
+
+/** A masked error as JSON, the way graphql-ws writes errors in a result. */
+function toGraphQLErrorLike(error: Error): { toJSON(): unknown } {
+  return error instanceof GraphQLError ? error : new GraphQLError(error.message);
 }

@@ -6,7 +6,8 @@ Prints progress lines `{"type":"progress","percent","message"}` and then ONE res
 `{"type":"result","duration_s","tempo":{"bpm","confidence"},"key":{"tonic","mode","label",
 "confidence"},"loudness_lufs","energy","spectral":{"centroid_hz","rolloff_hz"},"onset_rate"}`;
 features not asked for are left out. A value that cannot be measured (tempo of silence,
-loudness of a clip shorter than one 400 ms gating block) is null.
+loudness of a clip shorter than one 400 ms gating block) is null. When traced (TRACEPARENT
+set), span lines time decoding and each feature (see protocol.py).
 
 Methods: tempo from the autocorrelation of an onset-strength envelope, weighted by a
 log-normal prior around 120 BPM and refined with a comb over the period's multiples; the
@@ -17,13 +18,12 @@ correlations. Integrated loudness per ITU-R BS.1770-4 (pyloudnorm).
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import numpy as np
 
 from .audio_io import Audio, add_limit_arguments, read_audio
-from .protocol import ArgumentParser, AudioInputError, Progress, run_cli
+from .protocol import ArgumentParser, AudioInputError, Progress, Spans, exit_now, run_cli
 
 FEATURES = ("tempo", "key", "loudness", "energy", "spectral", "onset_rate")
 
@@ -145,51 +145,67 @@ def integrated_loudness(audio: Audio) -> float | None:
     return _round(meter.integrated_loudness(samples), 2)
 
 
-def analyze(audio: Audio, features: tuple[str, ...], progress: Progress) -> dict[str, Any]:
-    import librosa
+def analyze(audio: Audio, features: tuple[str, ...], progress: Progress,
+            spans: Spans | None = None) -> dict[str, Any]:
+    spans = spans or Spans(enabled=False)
+    with spans.phase("analyzer.import"):
+        import librosa
 
     result: dict[str, Any] = {"type": "result", "duration_s": _round(audio.duration_s)}
     progress.report(5, "decoded audio")
-    y = audio.mono().astype(np.float32)
-    if audio.sample_rate != ANALYSIS_SR:
-        y = librosa.resample(y, orig_sr=audio.sample_rate, target_sr=ANALYSIS_SR, res_type="soxr_hq")
+    with spans.phase("analyzer.resample", source_rate=audio.sample_rate, target_rate=ANALYSIS_SR):
+        y = audio.mono().astype(np.float32)
+        if audio.sample_rate != ANALYSIS_SR:
+            y = librosa.resample(y, orig_sr=audio.sample_rate, target_sr=ANALYSIS_SR, res_type="soxr_hq")
     sr = ANALYSIS_SR
     progress.report(15, "resampled")
 
     need_stft = any(f in features for f in ("tempo", "spectral", "onset_rate"))
-    power = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP)) ** 2 if need_stft else None
-    onset_env = _onset_envelope(power, sr) if power is not None and (
-        "tempo" in features or "onset_rate" in features) else None
+    with spans.phase("analyzer.spectrogram"):
+        power = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP)) ** 2 if need_stft else None
+        onset_env = _onset_envelope(power, sr) if power is not None and (
+            "tempo" in features or "onset_rate" in features) else None
     progress.report(30, "computed spectrogram")
 
     if "tempo" in features and onset_env is not None:
-        result["tempo"] = estimate_tempo(onset_env, sr)
+        with spans.phase("analyzer.tempo"):
+            result["tempo"] = estimate_tempo(onset_env, sr)
         progress.report(45, "estimated tempo")
     if "onset_rate" in features and onset_env is not None:
-        onsets = librosa.onset.onset_detect(onset_envelope=onset_env, sr=sr, hop_length=HOP)
-        result["onset_rate"] = _round(len(onsets) / audio.duration_s)
+        with spans.phase("analyzer.onset_rate"):
+            onsets = librosa.onset.onset_detect(onset_envelope=onset_env, sr=sr, hop_length=HOP)
+            result["onset_rate"] = _round(len(onsets) / audio.duration_s)
         progress.report(50, "detected onsets")
     if "spectral" in features and power is not None:
-        magnitude = np.sqrt(power)
-        frame_energy = power.sum(axis=0)
-        active = frame_energy > max(frame_energy.max() * 1e-6, 1e-12)
-        if active.any():
-            centroid = librosa.feature.spectral_centroid(S=magnitude[:, active], sr=sr)[0]
-            rolloff = librosa.feature.spectral_rolloff(S=magnitude[:, active], sr=sr, roll_percent=0.85)[0]
-            result["spectral"] = {"centroid_hz": _round(centroid.mean(), 1), "rolloff_hz": _round(rolloff.mean(), 1)}
-        else:
-            result["spectral"] = {"centroid_hz": 0.0, "rolloff_hz": 0.0}
+        with spans.phase("analyzer.spectral"):
+            result["spectral"] = _spectral_shape(power, sr)
         progress.report(55, "computed spectral features")
     if "energy" in features:
-        # Root-mean-square level of the mono mix, linear full scale (0 = silence, 1 = full-scale square).
-        result["energy"] = _round(np.sqrt(np.mean(np.square(y, dtype=np.float64))), 5)
+        with spans.phase("analyzer.energy"):
+            # Root-mean-square level of the mono mix, linear full scale (0 = silence, 1 = full-scale square).
+            result["energy"] = _round(np.sqrt(np.mean(np.square(y, dtype=np.float64))), 5)
     if "key" in features:
-        result["key"] = estimate_key(y, sr)
+        with spans.phase("analyzer.key"):
+            result["key"] = estimate_key(y, sr)
         progress.report(85, "estimated key")
     if "loudness" in features:
-        result["loudness_lufs"] = integrated_loudness(audio)
+        with spans.phase("analyzer.loudness"):
+            result["loudness_lufs"] = integrated_loudness(audio)
         progress.report(98, "measured loudness")
     return result
+
+
+def _spectral_shape(power: np.ndarray, sr: int) -> dict[str, float | None]:
+    import librosa
+
+    magnitude = np.sqrt(power)
+    frame_energy = power.sum(axis=0)
+    active = frame_energy > max(frame_energy.max() * 1e-6, 1e-12)
+    if not active.any():
+        return {"centroid_hz": 0.0, "rolloff_hz": 0.0}
+    centroid = librosa.feature.spectral_centroid(S=magnitude[:, active], sr=sr)[0]
+    rolloff = librosa.feature.spectral_rolloff(S=magnitude[:, active], sr=sr, roll_percent=0.85)[0]
+    return {"centroid_hz": _round(centroid.mean(), 1), "rolloff_hz": _round(rolloff.mean(), 1)}
 
 
 def parse_features(text: str) -> tuple[str, ...]:
@@ -211,10 +227,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     features = parse_features(args.features)
     progress = Progress(enabled=not args.no_progress)
+    spans = Spans()
     progress.report(0, "reading audio")
-    audio = read_audio(args.input, max_bytes=args.max_bytes, max_seconds=args.max_seconds)
-    return analyze(audio, features, progress)
+    with spans.phase("analyzer.decode") as attrs:
+        audio = read_audio(args.input, max_bytes=args.max_bytes, max_seconds=args.max_seconds)
+        attrs.update({"audio.duration_s": round(audio.duration_s, 3), "audio.sample_rate": audio.sample_rate})
+    return analyze(audio, features, progress, spans)
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    exit_now(run_cli(main))

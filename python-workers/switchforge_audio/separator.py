@@ -21,14 +21,13 @@ clusters without internet access put their models on a volume.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .audio_io import add_limit_arguments, read_audio
-from .protocol import ArgumentParser, AudioInputError, Progress, Spans, run_cli
+from .protocol import ArgumentParser, AudioInputError, Progress, Spans, exit_now, run_cli
 
 # Share of the progress bar each phase takes.
 _LOADED_AUDIO, _LOADED_MODEL, _SEPARATED, _WRITTEN = 5.0, 15.0, 95.0, 100.0
@@ -182,4 +181,4 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    exit_now(run_cli(main))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import time
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -56,6 +59,43 @@ def test_silence_gives_null_measurements_not_errors(worker, tmp_path):
     result = run.stdout_lines[-1]
     assert result["tempo"]["bpm"] is None and result["loudness_lufs"] is None
     assert result["key"]["label"] is None and result["energy"] == 0.0
+
+
+TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+
+def test_a_traced_run_times_each_phase_in_span_lines_and_an_untraced_one_does_not(worker, song, monkeypatch):
+    monkeypatch.setenv("TRACEPARENT", TRACEPARENT)
+    began = time.time()
+    run = worker("analyzer", "--input", str(song), "--features", "tempo,key,loudness")
+    ended = time.time()
+    assert run.returncode == 0, run.stderr
+    spans = [line for line in run.stdout_lines if line["type"] == "span"]
+    assert [s["name"] for s in spans] == ["analyzer.decode", "analyzer.import", "analyzer.resample",
+                                          "analyzer.spectrogram", "analyzer.tempo", "analyzer.key",
+                                          "analyzer.loudness"]
+    for span in spans:
+        assert began <= span["start"] <= span["end"] <= ended, span
+    assert all(a["end"] <= b["start"] for a, b in zip(spans, spans[1:])), "phases run one after another"
+    assert spans[0]["attributes"] == {"audio.duration_s": pytest.approx(8.0, abs=0.01), "audio.sample_rate": 44100}
+    assert run.stdout_lines[-1]["type"] == "result"
+
+    monkeypatch.delenv("TRACEPARENT")
+    untraced = worker("analyzer", "--input", str(song), "--features", "energy")
+    assert untraced.returncode == 0, untraced.stderr
+    assert {line["type"] for line in untraced.stdout_lines} == {"progress", "result"}
+
+
+def test_a_phase_that_fails_is_still_sent_and_names_its_error(capsys, monkeypatch):
+    from switchforge_audio.protocol import Spans
+
+    monkeypatch.setenv("TRACEPARENT", TRACEPARENT)
+    with pytest.raises(ValueError):
+        with Spans().phase("analyzer.key", frames=3):
+            raise ValueError("no chroma")
+    line = json.loads(capsys.readouterr().out)
+    assert line["type"] == "span" and line["name"] == "analyzer.key"
+    assert line["attributes"] == {"frames": 3, "error": "ValueError"}
 
 
 def _truncated_wav(path):

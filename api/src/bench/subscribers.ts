@@ -1,7 +1,8 @@
 /**
- * Child process of the live benchmark: opens N graphql-ws clients (one WebSocket each) against
- * the API, subscribes each to one device, and reports commit-to-receipt latencies to the parent.
- * The publisher puts its commit time (epoch ms, fractional) in the sample value.
+ * Child process of the live benchmark: opens N graphql-ws clients (graphql-ws's own client, one
+ * WebSocket each) against the API, subscribes each to one device, and reports commit-to-receipt
+ * latencies to the parent. The publisher puts its commit time (epoch ms, fractional) in the
+ * sample value; the receipt time is taken when the client's `next` callback runs.
  */
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -13,15 +14,29 @@ interface Start {
   name: string;
 }
 
+/** What the parent gets on `report`: everything received since the previous report. */
+export interface ClientReport {
+  type: 'report';
+  latencies: number[];
+  /** Sum of the `dropped` fields received. */
+  dropped: number;
+  /** Epoch ms of the latest receipt (0 when none). */
+  lastReceipt: number;
+}
+
 const now = () => performance.timeOrigin + performance.now();
-const latencies: number[] = [];
+let latencies: number[] = [];
+let dropped = 0;
+let lastReceipt = 0;
 const clients: Client[] = [];
-let subscribed = 0;
 
 process.on('message', (msg: { type: string } & Partial<Start>) => {
   if (msg.type === 'start') void start(msg as Start);
   if (msg.type === 'report') {
-    process.send!({ type: 'report', latencies: latencies.splice(0) });
+    const report: ClientReport = { type: 'report', latencies, dropped, lastReceipt };
+    latencies = [];
+    dropped = 0;
+    process.send!(report);
   }
   if (msg.type === 'stop') {
     void Promise.all(clients.map((c) => c.dispose())).then(() => process.exit(0));
@@ -29,7 +44,7 @@ process.on('message', (msg: { type: string } & Partial<Start>) => {
 });
 
 async function start(o: Start): Promise<void> {
-  const query = `subscription($ns: String!, $n: String!) { deviceUpdates(namespace: $ns, name: $n) { sequence values { value } } }`;
+  const query = `subscription($ns: String!, $n: String!) { deviceUpdates(namespace: $ns, name: $n) { sequence dropped values { value } } }`;
   const batch = 200;
   for (let i = 0; i < o.count; i += batch) {
     await Promise.all(
@@ -42,24 +57,27 @@ async function start(o: Start): Promise<void> {
         });
         clients.push(client);
         await new Promise<void>((resolve, reject) => {
-          let first = true;
-          client.on('connected', () => setTimeout(resolve, 20));
-          client.subscribe<{ deviceUpdates: { values: { value: number }[] } }>(
+          client.on('connected', () => resolve());
+          client.subscribe<{ deviceUpdates: { dropped: number; values: { value: number }[] } }>(
             { query, variables: { ns: o.namespace, n: o.name } },
             {
               next: (m) => {
-                const v = m.data?.deviceUpdates.values[0]?.value;
-                if (typeof v === 'number' && v > 1e12) latencies.push(now() - v);
-                if (first) first = false;
+                const received = now();
+                const update = m.data?.deviceUpdates;
+                const v = update?.values[0]?.value;
+                if (typeof v === 'number' && v > 1e12) {
+                  latencies.push(received - v);
+                  lastReceipt = received;
+                }
+                dropped += update?.dropped ?? 0;
               },
               error: (e) => reject(e instanceof Error ? e : new Error(JSON.stringify(e))),
               complete: () => undefined,
             },
           );
         });
-        subscribed++;
       }),
     );
   }
-  process.send!({ type: 'ready', subscribed });
+  process.send!({ type: 'ready', subscribed: clients.length });
 }

@@ -49,16 +49,20 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
     return n;
   }
 
-  next(): Promise<IteratorResult<T>> {
-    if (this.size > 0) {
-      const value = this.items[this.head]!;
-      this.items[this.head++] = undefined as T;
-      if (this.head === this.items.length) {
-        this.items.length = 0;
-        this.head = 0;
-      }
-      return Promise.resolve({ value, done: false });
+  /** Takes the oldest item without waiting (for readers driven by something other than `next`). */
+  shift(): T | undefined {
+    if (this.size === 0) return undefined;
+    const value = this.items[this.head]!;
+    this.items[this.head++] = undefined as T;
+    if (this.head === this.items.length) {
+      this.items.length = 0;
+      this.head = 0;
     }
+    return value;
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.size > 0) return Promise.resolve({ value: this.shift()!, done: false });
     if (this.done) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => (this.waiter = resolve));
   }

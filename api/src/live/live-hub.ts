@@ -1,33 +1,48 @@
-import { metrics } from '@opentelemetry/api';
 import { errorMessage } from '@switchforge/platform/errors';
 import { log } from '@switchforge/platform/log';
 import { BoundedQueue } from './bounded-queue.js';
+import { activeSubscriptions, messagesDelivered, messagesDropped } from './live-metrics.js';
 import { DeviceUpstream, fetchReplay } from './upstream.js';
 import type { WireBatch, WireGap, WireSample } from './upstream-protocol.js';
 import type { Locator } from './worker-locator.js';
 
-const meter = metrics.getMeter('switchforge-api');
-const fanout = meter.createCounter('switchforge.api.live.messages.delivered', {
-  description: 'Live messages queued to subscribers (fan-out)',
-});
-const dropped = meter.createCounter('switchforge.api.live.messages.dropped', {
-  description: 'Live messages dropped because a subscriber read too slowly (its queue was full)',
-});
-const activeSubscriptions = meter.createUpDownCounter('switchforge.api.live.subscriptions', {
-  description: 'Active live device subscriptions on this replica',
-});
-
-/** What a subscriber receives: a batch (filtered to its path prefix) or a gap it must know of. */
+/**
+ * What a subscriber receives: a batch (filtered to its path prefix) or a gap it must know of.
+ * Immutable and shared: every subscriber of a device with the same path prefix gets the same
+ * object for a batch, so whoever renders it can do so once (see shared-payloads.ts).
+ */
 export type LiveEvent =
   | {
-      kind: 'batch';
-      device: string;
-      seq: number;
-      committedAt: number;
-      samples: readonly WireSample[];
-      dropped: number;
+      readonly kind: 'batch';
+      readonly device: string;
+      readonly seq: number;
+      readonly committedAt: number;
+      readonly samples: readonly WireSample[];
     }
-  | { kind: 'gap'; device: string; since: number; resumeFrom: number; reason: string; dropped: number };
+  | {
+      readonly kind: 'gap';
+      readonly device: string;
+      readonly since: number;
+      readonly resumeFrom: number;
+      readonly reason: string;
+    };
+
+/** An event as a queued subscriber reads it: with the messages dropped for it just before. */
+export interface LiveMessage {
+  event: LiveEvent;
+  dropped: number;
+}
+
+/**
+ * Where the hub hands a subscriber's events, synchronously and in sequence order. A sink that
+ * cannot keep up holds at most a bounded number and reports what it dropped in its next message.
+ */
+export interface LiveSink {
+  /** One or more events (several when they arrived together); the array is shared, never changed. */
+  deliver(events: readonly LiveEvent[]): void;
+  /** The hub is shutting down: end the subscription. */
+  close(): void;
+}
 
 export interface LiveHubOptions {
   /** Events a subscriber may have waiting; beyond it the oldest are dropped and counted. */
@@ -44,7 +59,7 @@ export interface SubscribeOptions {
 }
 
 interface Subscriber {
-  queue: BoundedQueue<LiveEvent>;
+  sink: LiveSink;
   pathPrefix: string | undefined;
   lastSeq: number | undefined;
   /** While catching up from the worker, live batches wait here (bounded by the queue's capacity). */
@@ -84,6 +99,11 @@ export class LiveHub {
     this.lingerMs = options.lingerMs ?? 5_000;
   }
 
+  /** How many events a subscriber may have waiting (sinks other than the hub's queue honour it too). */
+  get queueCapacity(): number {
+    return this.capacity;
+  }
+
   get subscriberCount(): number {
     let n = 0;
     for (const c of this.channels.values()) n += c.subscribers.size;
@@ -94,11 +114,33 @@ export class LiveHub {
     return this.channels.size;
   }
 
+  /** Subscribes through a bounded queue read as an async iterator (returning it unsubscribes). */
   subscribe(
     namespace: string,
     name: string,
     options: SubscribeOptions = {},
-  ): AsyncIterableIterator<LiveEvent> {
+  ): AsyncIterableIterator<LiveMessage> {
+    let detach: () => void = () => undefined;
+    const queue = new BoundedQueue<LiveMessage>(
+      this.capacity,
+      (n) => messagesDropped.add(n),
+      () => detach(),
+    );
+    detach = this.attach(namespace, name, options, {
+      deliver: (events) => {
+        for (const event of events) queue.push({ event, dropped: queue.takeDropped() });
+      },
+      close: () => queue.close(),
+    });
+    return queue;
+  }
+
+  /** Subscribes a sink of the caller's; returns the function that unsubscribes it. */
+  attach(namespace: string, name: string, options: SubscribeOptions, sink: LiveSink): () => void {
+    if (this.closed) {
+      sink.close();
+      return () => undefined;
+    }
     const key = `${namespace}/${name}`;
     let channel = this.channels.get(key);
     const fresh = !channel;
@@ -107,11 +149,7 @@ export class LiveHub {
     channel.linger = undefined;
     const ch = channel;
     const sub: Subscriber = {
-      queue: new BoundedQueue<LiveEvent>(
-        this.capacity,
-        (n) => dropped.add(n),
-        () => this.leave(ch, sub),
-      ),
+      sink,
       pathPrefix: options.pathPrefix || undefined,
       lastSeq: options.since,
       pending: undefined,
@@ -119,8 +157,8 @@ export class LiveHub {
     channel.subscribers.add(sub);
     activeSubscriptions.add(1);
     if (!fresh && options.since !== undefined) this.catchUp(channel, sub, options.since);
-    else if (fresh === false && options.since === undefined) sub.lastSeq = channel.upstream.lastSequence;
-    return sub.queue;
+    else if (!fresh && options.since === undefined) sub.lastSeq = channel.upstream.lastSequence;
+    return () => this.leave(ch, sub);
   }
 
   private open(namespace: string, name: string, since: number | undefined): Channel {
@@ -136,7 +174,7 @@ export class LiveHub {
     channel.upstream = new DeviceUpstream(
       this.locator,
       { namespace, name, ...(since === undefined ? {} : { since }) },
-      { onBatch: (b) => this.onBatch(channel, b), onGap: (g) => this.onGap(channel, g) },
+      { onBatches: (b) => this.onBatches(channel, b), onGap: (g) => this.onGap(channel, g) },
     );
     this.channels.set(key, channel);
     return channel;
@@ -151,7 +189,7 @@ export class LiveHub {
       (head !== undefined && since >= head) ||
       (i >= 0 && (ring[i]!.prev === since || (i > 0 && ring[i - 1]!.seq <= since)));
     if (covered) {
-      for (const b of i >= 0 ? ring.slice(i) : []) this.deliver(sub, b);
+      if (i >= 0) this.deliver(sub, ring.slice(i));
       return;
     }
     const endpoint = channel.upstream.currentEndpoint;
@@ -159,10 +197,17 @@ export class LiveHub {
     sub.pending = [];
     fetchReplay(endpoint, `${channel.namespace}/${channel.name}`, since)
       .then((replay) => {
+        let batches: WireBatch[] = [];
         for (const m of replay) {
-          if (m.type === 'gap') this.deliverGap(sub, m);
-          else this.deliver(sub, m);
+          if (m.type === 'batch') {
+            batches.push(m);
+            continue;
+          }
+          this.deliver(sub, batches);
+          batches = [];
+          this.deliverGap(sub, m);
         }
+        this.deliver(sub, batches);
       })
       .catch((e: unknown) => {
         log.warn('live: catch-up from worker failed', {
@@ -180,65 +225,65 @@ export class LiveHub {
       .finally(() => {
         const pending = sub.pending ?? [];
         sub.pending = undefined;
-        for (const b of pending) this.deliver(sub, b);
+        this.deliver(sub, pending);
       });
   }
 
-  private onBatch(channel: Channel, batch: WireBatch): void {
-    channel.ring.push(batch);
+  private onBatches(channel: Channel, batches: readonly WireBatch[]): void {
+    channel.ring.push(...batches);
     if (channel.ring.length > this.ringBatches)
       channel.ring.splice(0, channel.ring.length - this.ringBatches);
-    // One filtered copy per distinct prefix, shared by every subscriber that asked for it.
-    const filtered = new Map<string | undefined, readonly WireSample[]>();
+    const first = batches[0]!.seq;
+    const last = batches.at(-1)!.seq;
+    // One list of events per distinct prefix, shared by every subscriber that asked for it, so
+    // that sinks can render each event once for all of them.
+    const shared = new Map<string | undefined, readonly LiveEvent[]>();
+    let delivered = 0;
     for (const sub of channel.subscribers) {
       if (sub.pending) {
-        if (sub.pending.length >= this.capacity) sub.pending.shift();
-        sub.pending.push(batch);
+        for (const b of batches) {
+          if (sub.pending.length >= this.capacity) sub.pending.shift();
+          sub.pending.push(b);
+        }
         continue;
       }
-      let samples = filtered.get(sub.pathPrefix);
-      if (!samples) {
-        const prefix = sub.pathPrefix;
-        samples =
-          prefix === undefined ? batch.samples : batch.samples.filter((s) => s.path.startsWith(prefix));
-        filtered.set(sub.pathPrefix, samples);
+      let events = shared.get(sub.pathPrefix);
+      if (!events) {
+        events = batchEvents(batches, sub.pathPrefix);
+        shared.set(sub.pathPrefix, events);
       }
-      this.deliver(sub, batch, samples);
+      const seen = sub.lastSeq;
+      if (seen !== undefined && seen >= first) {
+        if (seen >= last) continue;
+        events = events.filter((e) => e.kind === 'batch' && e.seq > seen);
+      }
+      sub.lastSeq = last;
+      if (events.length === 0) continue;
+      sub.sink.deliver(events);
+      delivered += events.length;
     }
+    if (delivered > 0) messagesDelivered.add(delivered);
   }
 
   private onGap(channel: Channel, gap: WireGap): void {
-    for (const sub of channel.subscribers) this.deliverGap(sub, gap);
+    const events = [gapEvent(gap)];
+    for (const sub of channel.subscribers) sub.sink.deliver(events);
   }
 
-  private deliver(sub: Subscriber, batch: WireBatch, samples?: readonly WireSample[]): void {
-    if (sub.lastSeq !== undefined && batch.seq <= sub.lastSeq) return;
-    sub.lastSeq = batch.seq;
-    const prefix = sub.pathPrefix;
-    const s =
-      samples ??
-      (prefix === undefined ? batch.samples : batch.samples.filter((x) => x.path.startsWith(prefix)));
-    if (s.length === 0) return;
-    sub.queue.push({
-      kind: 'batch',
-      device: batch.device,
-      seq: batch.seq,
-      committedAt: batch.committedAt,
-      samples: s,
-      dropped: sub.queue.takeDropped(),
-    });
-    fanout.add(1);
+  /** Batches for one subscriber (catch-up), in sequence order; those it has seen are skipped. */
+  private deliver(sub: Subscriber, batches: readonly WireBatch[]): void {
+    const seen = sub.lastSeq;
+    const fresh = seen === undefined ? batches : batches.filter((b) => b.seq > seen);
+    if (fresh.length === 0) return;
+    sub.lastSeq = fresh.at(-1)!.seq;
+    const events = batchEvents(fresh, sub.pathPrefix);
+    if (events.length === 0) return;
+    sub.sink.deliver(events);
+    messagesDelivered.add(events.length);
   }
 
   private deliverGap(sub: Subscriber, gap: WireGap): void {
-    sub.queue.push({
-      kind: 'gap',
-      device: gap.device,
-      since: gap.since,
-      resumeFrom: gap.resumeFrom,
-      reason: gap.reason,
-      dropped: sub.queue.takeDropped(),
-    });
+    sub.sink.deliver([gapEvent(gap)]);
   }
 
   private leave(channel: Channel, sub: Subscriber): void {
@@ -259,10 +304,35 @@ export class LiveHub {
     const stops: Promise<void>[] = [];
     for (const channel of this.channels.values()) {
       clearTimeout(channel.linger);
-      for (const sub of [...channel.subscribers]) sub.queue.close();
+      for (const sub of [...channel.subscribers]) {
+        channel.subscribers.delete(sub);
+        activeSubscriptions.add(-1);
+        sub.sink.close();
+      }
       stops.push(channel.upstream.stop());
     }
     this.channels.clear();
     await Promise.all(stops);
   }
+}
+
+/** The batches as seen through a path prefix; those with nothing under the prefix are left out. */
+function batchEvents(batches: readonly WireBatch[], prefix: string | undefined): LiveEvent[] {
+  const events: LiveEvent[] = [];
+  for (const b of batches) {
+    const samples = prefix === undefined ? b.samples : b.samples.filter((s) => s.path.startsWith(prefix));
+    if (samples.length > 0)
+      events.push({ kind: 'batch', device: b.device, seq: b.seq, committedAt: b.committedAt, samples });
+  }
+  return events;
+}
+
+function gapEvent(gap: WireGap): LiveEvent {
+  return {
+    kind: 'gap',
+    device: gap.device,
+    since: gap.since,
+    resumeFrom: gap.resumeFrom,
+    reason: gap.reason,
+  };
 }

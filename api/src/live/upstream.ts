@@ -24,7 +24,8 @@ const malformed = meter.createCounter('switchforge.api.live.upstream.malformed',
 });
 
 export interface UpstreamHandlers {
-  onBatch(batch: WireBatch): void;
+  /** Batches in sequence order; several at once when they arrived together (a reader behind). */
+  onBatches(batches: readonly WireBatch[]): void;
   onGap(gap: WireGap): void;
 }
 
@@ -52,6 +53,8 @@ export class DeviceUpstream {
   private endpoint: WorkerEndpoint | undefined;
   private readonly loop: Promise<void>;
   private wake: (() => void) | undefined;
+  /** Parsed in this turn of the event loop, not yet handed on. */
+  private received: (WireBatch | WireGap)[] = [];
 
   constructor(
     private readonly locator: Locator,
@@ -139,15 +142,17 @@ export class DeviceUpstream {
           res.on('data', (chunk: string) => {
             armIdle();
             buffer += chunk;
+            let start = 0;
             let nl: number;
-            while ((nl = buffer.indexOf('\n')) >= 0) {
-              const line = buffer.slice(0, nl);
-              buffer = buffer.slice(nl + 1);
-              if (line.length > 0) {
-                received = true;
-                this.handleLine(line);
-              }
+            while ((nl = buffer.indexOf('\n', start)) >= 0) {
+              const line = buffer.slice(start, nl);
+              start = nl + 1;
+              if (line.length === 0) continue;
+              received = true;
+              const msg = this.parseLine(line);
+              if (msg) this.arrived(msg);
             }
+            buffer = buffer.slice(start);
           });
           res.on('end', () => req.destroy());
         },
@@ -159,21 +164,47 @@ export class DeviceUpstream {
     });
   }
 
-  private handleLine(line: string): void {
+  /**
+   * Hands messages on once everything that arrived with them is parsed: the HTTP parser emits
+   * each chunk (one line) on its own, but a replica that has fallen behind reads many at once,
+   * and handing those batches over together lets each subscriber's socket take them in one write.
+   */
+  private arrived(msg: WireBatch | WireGap): void {
+    this.received.push(msg);
+    if (this.received.length === 1) process.nextTick(this.dispatch);
+  }
+
+  private readonly dispatch = (): void => {
+    const messages = this.received;
+    this.received = [];
+    let batches: WireBatch[] = [];
+    for (const m of messages) {
+      if (m.type === 'batch') {
+        batches.push(m);
+        continue;
+      }
+      if (batches.length > 0) this.handlers.onBatches(batches);
+      batches = [];
+      this.handlers.onGap(m);
+    }
+    if (batches.length > 0) this.handlers.onBatches(batches);
+  };
+
+  /** A batch that is new to this stream or a gap; undefined for heartbeats, repeats and bad lines. */
+  private parseLine(line: string): WireBatch | WireGap | undefined {
     let msg: WireMessage;
     try {
       msg = wireMessage.parse(JSON.parse(line));
     } catch {
       malformed.add(1);
-      return;
+      return undefined;
     }
     if (msg.type === 'batch') {
-      if (this.since !== undefined && msg.seq <= this.since) return; // replayed twice across a reconnect
+      if (this.since !== undefined && msg.seq <= this.since) return undefined; // replayed twice across a reconnect
       this.since = msg.seq;
-      this.handlers.onBatch(msg);
-    } else if (msg.type === 'gap') {
-      this.handlers.onGap(msg);
+      return msg;
     }
+    return msg.type === 'gap' ? msg : undefined;
   }
 
   /** A new lease holder means the device moved: drop this stream and follow it. */

@@ -4,6 +4,7 @@ import type { KubeCache } from '../data/kube-cache.js';
 import type { KubeWrites } from '../data/kube-writes.js';
 import type { MetricsStore } from '../data/metrics-store.js';
 import type { LiveHub } from '../live/live-hub.js';
+import type { LiveDeliveryTarget } from '../live/ws-delivery.js';
 
 /** Everything resolvers use; built once per process. */
 export interface Services {
@@ -18,4 +19,6 @@ export interface Services {
 export interface ApiContext {
   access: Access;
   services: Services;
+  /** Set for a subscription that came over graphql-ws: live updates go straight to its socket. */
+  liveDelivery?: LiveDeliveryTarget;
 }

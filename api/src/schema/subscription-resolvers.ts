@@ -2,7 +2,7 @@ import { isTerminalPhase, type AudioJob, type Device } from '@switchforge/platfo
 import { keyOf } from '@switchforge/platform/kube';
 import { NotFoundError } from '@switchforge/platform/errors';
 import { BoundedQueue } from '../live/bounded-queue.js';
-import type { LiveEvent } from '../live/live-hub.js';
+import type { LiveEvent, LiveMessage } from '../live/live-hub.js';
 import type { ApiContext } from './context.js';
 import { requireDevice } from './query-resolvers.js';
 import { audioJobView, deviceView, wireSampleView, type AudioJobView, type DeviceView } from './views.js';
@@ -14,7 +14,7 @@ interface DeviceUpdatesArgs {
   sinceSequence?: number | null;
 }
 
-function deviceUpdate(namespace: string, name: string, e: LiveEvent) {
+function deviceUpdate(namespace: string, name: string, e: LiveEvent, dropped: number) {
   if (e.kind === 'gap') {
     return {
       namespace,
@@ -22,7 +22,7 @@ function deviceUpdate(namespace: string, name: string, e: LiveEvent) {
       sequence: e.resumeFrom,
       committedAt: new Date(),
       values: [],
-      dropped: e.dropped,
+      dropped,
       gap: { afterSequence: e.since, resumedAt: e.resumeFrom, reason: e.reason },
     };
   }
@@ -32,7 +32,7 @@ function deviceUpdate(namespace: string, name: string, e: LiveEvent) {
     sequence: e.seq,
     committedAt: new Date(e.committedAt),
     values: e.samples.map(wireSampleView),
-    dropped: e.dropped,
+    dropped,
     gap: null,
   };
 }
@@ -65,11 +65,19 @@ export const subscriptionResolvers = {
       async subscribe(_: unknown, args: DeviceUpdatesArgs, ctx: ApiContext) {
         await ctx.access.require({ verb: 'watch', resource: 'devices', namespace: args.namespace });
         await requireDevice(ctx, args.namespace, args.name);
-        const events = ctx.services.hub.subscribe(args.namespace, args.name, {
+        const options = {
           ...(args.sinceSequence == null ? {} : { since: args.sinceSequence }),
           ...(args.pathPrefix ? { pathPrefix: args.pathPrefix } : {}),
+        };
+        const view = (e: LiveEvent, dropped: number) => ({
+          deviceUpdates: deviceUpdate(args.namespace, args.name, e, dropped),
         });
-        return mapIterator(events, (e) => ({ deviceUpdates: deviceUpdate(args.namespace, args.name, e) }));
+        // Over graphql-ws, updates are rendered once per distinct operation and written to the
+        // socket directly; other transports (SSE) execute per subscriber as usual.
+        if (ctx.liveDelivery)
+          return ctx.liveDelivery.attach(ctx.services.hub, args.namespace, args.name, options, view);
+        const events = ctx.services.hub.subscribe(args.namespace, args.name, options);
+        return mapIterator(events, (m: LiveMessage) => view(m.event, m.dropped));
       },
     },
 

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { AppsV1Api, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import type { AudioJob } from '@switchforge/platform/crd';
 import { createDataSource, migrate } from '@switchforge/platform/db';
@@ -28,7 +28,11 @@ import { PoolScaler } from '../../../operator/src/audiojob/pool/pool-scaler.js';
 import { createActivities } from '../../../worker/src/audio/activities.js';
 import { PostgresResultSink } from '../../../worker/src/audio/result-sink-postgres.js';
 import { writeFakePythonPackage } from '../../../worker/src/audio/test-support/fake-python.js';
-import { runAudioWorkers, type AudioWorkers } from '../../../worker/src/audio/worker.js';
+import {
+  bundleAudioWorkflows,
+  runAudioWorkers,
+  type AudioWorkers,
+} from '../../../worker/src/audio/worker.js';
 import { DEFAULT_HTTP_LIMITS } from '../../../worker/src/audio/sources/http.js';
 import { workflowIdForJob } from '../../../worker/src/audio/workflow-id.js';
 
@@ -182,10 +186,7 @@ describe('AudioJob → Temporal workflow → audio workers, on real servers', ()
     db = createDataSource({ url: infra.postgres.dsn, schema, poolSize: 3 });
     await db.initialize();
 
-    const workflowBundle = await bundleWorkflowCode({
-      workflowsPath: fileURLToPath(new URL('../../../worker/src/audio/workflows.ts', import.meta.url)),
-      logger: new DefaultLogger('WARN'),
-    });
+    const workflowBundle = await bundleAudioWorkflows(new DefaultLogger('WARN'));
     nativeConnection = await NativeConnection.connect({ address: infra.temporal.address });
     connection = await Connection.connect({ address: infra.temporal.address });
     client = new Client({ connection, namespace: infra.temporal.namespace });

@@ -6,12 +6,10 @@
  */
 import { synthWav } from './synth-wav.js';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -25,27 +23,10 @@ import { PostgresResultSink } from '../../../worker/src/audio/result-sink-postgr
 import { DEFAULT_HTTP_LIMITS } from '../../../worker/src/audio/sources/http.js';
 import { jobPrefix } from '../../../worker/src/audio/storage.js';
 import { runAudioWorkers, type AudioWorkers } from '../../../worker/src/audio/worker.js';
-
-const pythonWorkers = fileURLToPath(new URL('../../../python-workers/', import.meta.url));
-
-/** The venv setup.sh builds, found the way setup.sh names it (hash of the requirement files), never built here. */
-function readyVenvPython(): string | undefined {
-  if (process.env.SWITCHFORGE_AUDIO_PYTHON) return process.env.SWITCHFORGE_AUDIO_PYTHON;
-  const files = ['requirements.txt', 'requirements-dev.txt', 'constraints.txt'].map((f) =>
-    join(pythonWorkers, f),
-  );
-  if (!existsSync(join(pythonWorkers, 'setup.sh')) || !files.every((f) => existsSync(f))) return undefined;
-  const hash = createHash('sha256');
-  for (const f of files) hash.update(readFileSync(f));
-  const cache = process.env.SWITCHFORGE_CACHE ?? join(homedir(), '.cache', 'switchforge');
-  const venv = join(cache, 'venv', `python-workers-${hash.digest('hex').slice(0, 12)}`);
-  return existsSync(join(venv, '.complete')) ? join(venv, 'bin', 'python') : undefined;
-}
+import { VENV_NOT_READY, pythonWorkers, readyVenvPython } from './venv-python.js';
 
 const python = readyVenvPython();
-const skip = python
-  ? false
-  : 'python-workers venv not ready: run `bash python-workers/setup.sh` (or set SWITCHFORGE_AUDIO_PYTHON)';
+const skip = python ? false : VENV_NOT_READY;
 
 describe('the audio workflow with the real Demucs separator and analyzer', { skip }, () => {
   const suffix = randomBytes(4).toString('hex');

@@ -42,10 +42,13 @@ export interface OperatorHandle {
   restart(): Promise<void>;
 }
 
-/** Runs the real operator in this process against the test cluster. */
+/**
+ * Runs the real operator in this process against the test cluster. `env` is what the audio
+ * controllers read (TEMPORAL_ADDRESS, AUDIO_*); without TEMPORAL_ADDRESS it manages Devices only.
+ */
 export async function startOperator(
   infra: Infra,
-  options: { namespace: string; databaseUrl: string; identity?: string },
+  options: { namespace: string; databaseUrl: string; identity?: string; env?: NodeJS.ProcessEnv },
 ): Promise<OperatorHandle> {
   let abort = new AbortController();
   let running: Promise<unknown>;
@@ -59,7 +62,7 @@ export async function startOperator(
       SWITCHFORGE_LEADER_LEASE_SECONDS: '4',
     });
     abort = new AbortController();
-    running = runOperator(config, adminKubeConfig(infra), abort.signal, {});
+    running = runOperator(config, adminKubeConfig(infra), abort.signal, options.env ?? {});
   };
   await start();
   return {
@@ -81,7 +84,11 @@ export interface PodRunnerHandle {
 }
 
 /** The kubelet stand-in for kwok nodes: runs switchforge pods as local processes. */
-export async function startPodRunner(infra: Infra, namespace?: string): Promise<PodRunnerHandle> {
+export async function startPodRunner(
+  infra: Infra,
+  namespace?: string,
+  imageEnv?: Record<string, string>,
+): Promise<PodRunnerHandle> {
   const stateDir = mkdtempSync(join(tmpdir(), 'switchforge-pods-'));
   const runner = new PodRunner({
     kubeConfig: adminKubeConfig(infra),
@@ -91,6 +98,7 @@ export async function startPodRunner(infra: Infra, namespace?: string): Promise<
     ...(namespace ? { namespace } : {}),
     pathMap: { '/app': repoRoot },
     stateDir,
+    ...(imageEnv ? { imageEnv } : {}),
   });
   await runner.start();
   return {

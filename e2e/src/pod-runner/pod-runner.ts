@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, type KubeConfig, type V1Container, type V1Pod } from '@kubernetes/client-node';
@@ -20,6 +20,11 @@ export interface PodRunnerOptions {
   stateDir: string;
   /** Variables of this process passed through to containers (PATH and friends). */
   passEnv?: string[];
+  /**
+   * Variables every container gets under the pod's own, as an image's `ENV` lines would set them
+   * (e.g. where the image keeps its models).
+   */
+  imageEnv?: Record<string, string>;
 }
 
 interface RunningContainer {
@@ -76,16 +81,41 @@ export class PodRunner {
     return join(this.options.stateDir, 'logs', `${namespace}_${pod}_${container}.log`);
   }
 
-  /** Kills a pod's processes with SIGKILL, as a crash would; they restart like containers do. */
+  /**
+   * Kills a pod's processes with SIGKILL, as a crash would: every process of the container,
+   * children in their own process groups included (a container's PID namespace dies whole).
+   * They restart like containers do.
+   */
   crash(namespace: string, pod: string): number {
     let killed = 0;
     for (const r of this.running.values()) {
       if (r.pod.metadata?.namespace === namespace && r.pod.metadata?.name === pod && r.child?.pid) {
-        r.child.kill('SIGKILL');
+        killTree(r.child.pid, 'SIGKILL');
         killed++;
       }
     }
     return killed;
+  }
+
+  /** The main process id of each live container of a pod. */
+  pids(namespace: string, pod: string): number[] {
+    return [...this.running.values()]
+      .filter((r) => r.pod.metadata?.namespace === namespace && r.pod.metadata?.name === pod && r.child?.pid)
+      .map((r) => r.child!.pid!);
+  }
+
+  /** The pod (namespace/name) whose container runs process `pid`, itself or as a descendant. */
+  podOfProcess(pid: number): string | undefined {
+    const mains = new Map(
+      [...this.running.values()].flatMap((r) =>
+        r.child?.pid ? [[r.child.pid, podKey(r.pod)] as const] : [],
+      ),
+    );
+    for (let p: number | undefined = pid; p && p > 1; p = parentOf(p)) {
+      const pod = mains.get(p);
+      if (pod) return pod;
+    }
+    return undefined;
   }
 
   /** Simulates losing a node: its processes die and nothing runs on it any more. */
@@ -94,7 +124,7 @@ export class PodRunner {
     for (const r of this.running.values()) {
       if (r.pod.spec?.nodeName === node) {
         r.stopping = true;
-        r.child?.kill('SIGKILL');
+        if (r.child?.pid) killTree(r.child.pid, 'SIGKILL');
       }
     }
   }
@@ -191,7 +221,13 @@ export class PodRunner {
     try {
       return spawn(command[0]!, command.slice(1), {
         cwd,
-        env: { ...passed, ...env, KUBECONFIG: kubeconfig, SWITCHFORGE_MOUNT_ROOT: root },
+        env: {
+          ...passed,
+          ...this.options.imageEnv,
+          ...env,
+          KUBECONFIG: kubeconfig,
+          SWITCHFORGE_MOUNT_ROOT: root,
+        },
         stdio: ['ignore', log, log],
         detached: true,
       });
@@ -262,17 +298,15 @@ export class PodRunner {
     } catch {
       /* gone */
     }
+    // What the main process leaves behind (children in groups of their own) dies with the
+    // container, as in a PID namespace.
+    const descendants = descendantsOf(child.pid);
     const exited = await Promise.race([
       entry.exited?.then(() => true),
       sleep(graceSeconds * 1000).then(() => false),
     ]);
-    if (!exited) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
+    if (!exited) killTree(child.pid, 'SIGKILL');
+    for (const pid of descendants) signal(pid, 'SIGKILL');
     this.running.delete(key);
   }
 
@@ -281,6 +315,54 @@ export class PodRunner {
     await this.informer.stop();
     await Promise.all([...this.running.entries()].map(([k, r]) => this.stopContainer(k, r, 5)));
   }
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* gone */
+  }
+}
+
+/** The parent of a process, from /proc (Linux); undefined once it is gone. */
+function parentOf(pid: number): number | undefined {
+  try {
+    const m = /^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every live descendant of a process, found through /proc. */
+function descendantsOf(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const parent = parentOf(Number(entry));
+    if (parent !== undefined) children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+  }
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const c of children.get(queue.shift()!) ?? []) {
+      found.push(c);
+      queue.push(c);
+    }
+  }
+  return found;
+}
+
+/** Kills a process, its group and every descendant, as the end of a container's PID namespace does. */
+function killTree(pid: number, sig: NodeJS.Signals): void {
+  const descendants = descendantsOf(pid);
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    signal(pid, sig);
+  }
+  for (const d of descendants) signal(d, sig);
 }
 
 function podKey(pod: V1Pod): string {

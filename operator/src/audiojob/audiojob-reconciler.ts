@@ -4,14 +4,16 @@ import {
   type CoreV1Api,
   type CustomObjectsApi,
 } from '@kubernetes/client-node';
+import { SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
 import { AUDIO_JOB, GROUP, VERSION, isTerminalPhase, type AudioJob } from '@switchforge/platform/crd';
 import { MANAGER } from '@switchforge/platform/device-worker';
-import { InputError } from '@switchforge/platform/errors';
+import { InputError, errorMessage } from '@switchforge/platform/errors';
 import { splitKey, type SupervisedInformer } from '@switchforge/platform/kube';
 import { log } from '@switchforge/platform/log';
 import { cancelAudioJob, startAudioJob } from '@switchforge/worker/audio/client';
 import type { JobStorage } from '@switchforge/worker/audio/storage';
+import { workflowIdForJob } from '@switchforge/worker/audio/workflow-id';
 import type { ReconcileResult, Reconciler } from '../machinery/controller.js';
 import { EventRecorder } from '../machinery/event-recorder.js';
 import { computeAudioJobStatus, statusChanged, type JobObservation } from './job-status.js';
@@ -19,6 +21,8 @@ import { stagesOf, workflowInput } from './workflow-input.js';
 import { readWorkflowState } from './workflow-state.js';
 
 export const FINALIZER = 'switchforge.io/audiojob-cleanup';
+
+const tracer = trace.getTracer('switchforge-operator');
 
 export interface AudioJobDeps {
   jobs: SupervisedInformer<AudioJob>;
@@ -36,6 +40,8 @@ export interface AudioJobDeps {
  * Converges one AudioJob: one workflow (its id is the job's uid, so restarts find it again), the
  * status read from that workflow (the operator is the status's only writer), and on deletion the
  * finalizer: cancel, wait for the workflow to close, remove the job's files, let the object go.
+ * Each reconcile is a span; the workflow it starts carries that span's context (the Temporal
+ * client's trace interceptor), so the job's activities and Python phases join its trace.
  */
 export class AudioJobReconciler implements Reconciler {
   private readonly now: () => Date;
@@ -47,11 +53,30 @@ export class AudioJobReconciler implements Reconciler {
     this.events = new EventRecorder(deps.core, MANAGER, this.now);
   }
 
-  async reconcile(key: string): Promise<ReconcileResult | void> {
+  reconcile(key: string): Promise<ReconcileResult | void> {
+    return tracer.startActiveSpan(
+      'audiojob.reconcile',
+      { attributes: { 'switchforge.audiojob.key': key } },
+      async (span) => {
+        try {
+          return await this.sync(key, span);
+        } catch (e) {
+          span.recordException(e instanceof Error ? e : new Error(errorMessage(e)));
+          span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(e) });
+          throw e;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  private async sync(key: string, span: Span): Promise<ReconcileResult | void> {
     const { namespace, name } = splitKey(key);
     const job = this.deps.jobs.get(name, namespace);
     if (!job) return;
     const uid = job.metadata.uid!;
+    span.setAttribute('switchforge.audio.job_uid', uid);
     if (job.metadata.deletionTimestamp) return this.finalize(job);
     if (!job.metadata.finalizers?.includes(FINALIZER)) await this.addFinalizer(job);
     // Finished and seen at this generation: Temporal has nothing more to say.
@@ -66,6 +91,7 @@ export class AudioJobReconciler implements Reconciler {
       try {
         const input = workflowInput(job);
         await startAudioJob(this.deps.temporal, input, { queuePrefix: this.deps.queuePrefix });
+        span.addEvent('audio workflow started', { 'temporal.workflow.id': workflowIdForJob(uid) });
         log.info('started audio workflow', { job: key, uid });
         observed = { state: 'Running', startTime: this.now() };
       } catch (e) {

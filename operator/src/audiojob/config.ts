@@ -71,6 +71,17 @@ const schema = z
     AUDIO_WORKER_PYTHON_CWD: z.string().min(1).default('/app/python-workers'),
     /** A PersistentVolumeClaim mounted at AUDIO_STORAGE_ROOT in the workers; none: the path is the node's. */
     AUDIO_STORAGE_CLAIM: optional,
+    /** A folder of Demucs model files in the workers (offline clusters); models download when unset. */
+    AUDIO_WORKER_MODEL_REPO: optional,
+    /**
+     * The Secret (ca.crt, tls.crt, tls.key) the operator's own Temporal TLS files come from,
+     * mounted the same way into the pool's workers. TEMPORAL_TLS_* point at the files.
+     */
+    TEMPORAL_TLS_SECRET: optional,
+    TEMPORAL_TLS_CA_FILE: optional,
+    TEMPORAL_TLS_CERT_FILE: optional,
+    TEMPORAL_TLS_KEY_FILE: optional,
+    TEMPORAL_TLS_SERVER_NAME: optional,
     AUDIO_WORKER_DATABASE_SECRET: z.string().min(1).default('switchforge-worker-database'),
     AUDIO_WORKER_DATABASE_SECRET_KEY: z.string().min(1).default('url'),
     OTEL_EXPORTER_OTLP_ENDPOINT: optional,
@@ -78,7 +89,18 @@ const schema = z
   .refine((e) => e.AUDIO_POOL_MIN_REPLICAS <= e.AUDIO_POOL_MAX_REPLICAS, {
     message: 'AUDIO_POOL_MIN_REPLICAS must not exceed AUDIO_POOL_MAX_REPLICAS',
     path: ['AUDIO_POOL_MIN_REPLICAS'],
+  })
+  .refine((e) => !e.TEMPORAL_TLS_SECRET || e.TEMPORAL_TLS_CA_FILE || e.TEMPORAL_TLS_CERT_FILE, {
+    message: 'names a Secret but no TEMPORAL_TLS_CA_FILE or TEMPORAL_TLS_CERT_FILE inside it',
+    path: ['TEMPORAL_TLS_SECRET'],
   });
+
+/** Where the pool's workers find the Temporal TLS files: the operator's own paths. */
+export interface PoolTemporalTls {
+  secretName: string;
+  /** TEMPORAL_TLS_* variables, the same values the operator runs with. */
+  env: Record<string, string>;
+}
 
 export interface PoolScaling {
   minReplicas: number;
@@ -102,10 +124,14 @@ export interface PoolConfig {
   storageClaim?: string;
   databaseSecret: { name: string; key: string };
   otlpEndpoint?: string;
+  modelRepo?: string;
+  temporalTls?: PoolTemporalTls;
 }
 
 export interface AudioOperatorConfig {
   temporal: { address: string; namespace: string };
+  /** The TEMPORAL_TLS_* variables that are set (files of a mounted Secret); empty: plaintext. */
+  temporalTlsEnv: Record<string, string>;
   queuePrefix: string;
   storageRoot: string;
   watchNamespace?: string;
@@ -117,8 +143,19 @@ export interface AudioOperatorConfig {
 
 export function readAudioOperatorConfig(env: NodeJS.ProcessEnv = process.env): AudioOperatorConfig {
   const e = readEnvConfig(schema, env);
+  const temporalTlsEnv = Object.fromEntries(
+    (
+      [
+        'TEMPORAL_TLS_CA_FILE',
+        'TEMPORAL_TLS_CERT_FILE',
+        'TEMPORAL_TLS_KEY_FILE',
+        'TEMPORAL_TLS_SERVER_NAME',
+      ] as const
+    ).flatMap((k) => (e[k] ? [[k, e[k]]] : [])),
+  );
   return {
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE },
+    temporalTlsEnv,
     queuePrefix: e.AUDIO_QUEUE_PREFIX,
     storageRoot: e.AUDIO_STORAGE_ROOT,
     ...(e.AUDIO_WATCH_NAMESPACE ? { watchNamespace: e.AUDIO_WATCH_NAMESPACE } : {}),
@@ -144,6 +181,10 @@ export function readAudioOperatorConfig(env: NodeJS.ProcessEnv = process.env): A
             ...(e.AUDIO_STORAGE_CLAIM ? { storageClaim: e.AUDIO_STORAGE_CLAIM } : {}),
             databaseSecret: { name: e.AUDIO_WORKER_DATABASE_SECRET, key: e.AUDIO_WORKER_DATABASE_SECRET_KEY },
             ...(e.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+            ...(e.AUDIO_WORKER_MODEL_REPO ? { modelRepo: e.AUDIO_WORKER_MODEL_REPO } : {}),
+            ...(e.TEMPORAL_TLS_SECRET
+              ? { temporalTls: { secretName: e.TEMPORAL_TLS_SECRET, env: temporalTlsEnv } }
+              : {}),
           },
         }
       : {}),

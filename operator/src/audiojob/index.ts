@@ -12,10 +12,12 @@ import {
   type KubernetesListObject,
 } from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
+import { readTemporalTls } from '@switchforge/platform/config';
 import { AUDIO_JOB, GROUP, VERSION, type AudioJob } from '@switchforge/platform/crd';
 import { keyOf, SupervisedInformer } from '@switchforge/platform/kube';
 import { log } from '@switchforge/platform/log';
 import { JobStorage } from '@switchforge/worker/audio/storage';
+import { traceContextClientInterceptor } from '@switchforge/worker/audio/trace-client-interceptor';
 import { Controller } from '../machinery/controller.js';
 import { AudioJobReconciler } from './audiojob-reconciler.js';
 import type { AudioOperatorConfig } from './config.js';
@@ -42,8 +44,14 @@ export async function startAudioJobControllers(
   config: AudioOperatorConfig,
 ): Promise<() => Promise<void>> {
   const customObjects = kc.makeApiClient(CustomObjectsApi);
-  const connection = await Connection.connect({ address: config.temporal.address });
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const tls = await readTemporalTls(config.temporalTlsEnv);
+  const connection = await Connection.connect({ address: config.temporal.address, ...(tls ? { tls } : {}) });
+  // Workflows started inside a reconcile span carry its trace context to their activities.
+  const temporal = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    interceptors: { workflow: [traceContextClientInterceptor] },
+  });
   const ns = config.watchNamespace;
   const plural = AUDIO_JOB.plural;
 

@@ -46,13 +46,36 @@ export function workerLabels(device: Device): Record<string, string> {
 }
 
 /**
+ * The nodes a worker template keeps its pods off (see `avoidNodes` of desiredDeployment), read
+ * back from an applied Deployment.
+ */
+export function avoidedNodes(deployment: V1Deployment | undefined): string[] {
+  const terms =
+    deployment?.spec?.template?.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution
+      ?.nodeSelectorTerms ?? [];
+  return terms.flatMap((t) =>
+    (t.matchFields ?? []).flatMap((f) =>
+      f.key === 'metadata.name' && f.operator === 'NotIn' ? (f.values ?? []) : [],
+    ),
+  );
+}
+
+/**
  * The worker Deployment a Device should have: one replica, owned by the Device, with the
  * Device's Secrets mounted read-only. Subscriptions are not in the pod template: the worker
  * watches its Device and changes subscriptions in place, so a subscription edit restarts
  * nothing and the unchanged ones keep streaming. Only what needs a new session (address,
  * protocol, Secrets, resources) rolls the pod.
+ *
+ * `avoidNodes` are nodes the replacement of an evicted worker must not land on: until the node
+ * controller taints a lost node (tens of seconds), the scheduler still sees it Ready, and with the
+ * fewest pods it is the first choice for the replacement.
  */
-export function desiredDeployment(device: Device, settings: WorkerSettings): V1Deployment {
+export function desiredDeployment(
+  device: Device,
+  settings: WorkerSettings,
+  avoidNodes: readonly string[] = [],
+): V1Deployment {
   const name = device.metadata.name!;
   const namespace = device.metadata.namespace!;
   const spec = device.spec;
@@ -126,8 +149,14 @@ export function desiredDeployment(device: Device, settings: WorkerSettings): V1D
       replicas: 1,
       selector: { matchLabels: { [LABEL_DEVICE]: name, [LABEL_COMPONENT]: 'device-worker' } },
       // The per-device Lease, not the Deployment, guarantees one collector: a surge pod waits for
-      // the old one to release the Lease on SIGTERM, which keeps the hand-over gap short.
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      // the old one to release the Lease on SIGTERM, which keeps the hand-over gap short. While
+      // nodes are avoided (an eviction), the old ReplicaSet must go to zero at once instead: kept
+      // at one until the new pod is available, it recreates the evicted pod without the exclusion,
+      // back on the lost node.
+      strategy: {
+        type: 'RollingUpdate',
+        rollingUpdate: { maxSurge: 1, maxUnavailable: avoidNodes.length > 0 ? 1 : 0 },
+      },
       revisionHistoryLimit: 2,
       template: {
         metadata: {
@@ -143,6 +172,23 @@ export function desiredDeployment(device: Device, settings: WorkerSettings): V1D
             runAsUser: 65532,
             seccompProfile: { type: 'RuntimeDefault' },
           },
+          ...(avoidNodes.length > 0
+            ? {
+                affinity: {
+                  nodeAffinity: {
+                    requiredDuringSchedulingIgnoredDuringExecution: {
+                      nodeSelectorTerms: [
+                        {
+                          matchFields: [
+                            { key: 'metadata.name', operator: 'NotIn', values: [...avoidNodes].sort() },
+                          ],
+                        },
+                      ],
+                    },
+                  },
+                },
+              }
+            : {}),
           // Leave a lost node quickly; the operator's Lease check evicts even sooner.
           tolerations: [
             {

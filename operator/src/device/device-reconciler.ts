@@ -23,7 +23,7 @@ import type { ReconcileResult, Reconciler } from '../machinery/controller.js';
 import { EventRecorder } from '../machinery/event-recorder.js';
 import { splitKey, type SupervisedInformer } from '@switchforge/platform/kube';
 import { computeDeviceStatus, leaseExpiry, statusChanged } from './device-status.js';
-import { desiredDeployment, type WorkerSettings } from './desired-deployment.js';
+import { avoidedNodes, desiredDeployment, type WorkerSettings } from './desired-deployment.js';
 import type { NamespaceSetup } from './namespace-setup.js';
 
 export interface DeviceCaches {
@@ -68,7 +68,6 @@ export class DeviceReconciler implements Reconciler {
     if (!device || device.metadata.deletionTimestamp) return;
 
     await this.namespaces.ensure(namespace);
-    const deployment = await this.applyDeployment(device);
     const lease = this.caches.leases.get(deviceLeaseName(name), namespace);
     const holderPod = lease?.spec?.holderIdentity
       ? this.caches.pods.get(lease.spec.holderIdentity, namespace)
@@ -79,13 +78,34 @@ export class DeviceReconciler implements Reconciler {
     // No live collector: any worker pod of this device stranded on a lost node is deleted, so
     // its Deployment replaces it on a live node without waiting for the node controller.
     // Only a device that had a collector can be stranded; one still starting is left alone.
-    let stranded = 0;
-    if (expiry && expiry <= now) {
-      const devicePods = this.caches.pods
-        .list(namespace)
-        .filter((p) => p.metadata?.labels?.[LABEL_DEVICE] === name);
-      for (const pod of devicePods) if (await this.evictIfNodeLost(pod)) stranded++;
-    }
+    const stranded =
+      expiry && expiry <= now
+        ? this.caches.pods
+            .list(namespace)
+            .filter(
+              (p) =>
+                p.metadata?.labels?.[LABEL_DEVICE] === name &&
+                !p.metadata?.deletionTimestamp &&
+                p.spec?.nodeName !== undefined &&
+                this.nodeLost(p.spec.nodeName),
+            )
+        : [];
+    // The template keeps replacements off the lost nodes before the stranded pods go, so that
+    // the scheduler cannot put one back there. Nodes avoided before stay avoided until the
+    // template changes anyway (dropping one would restart the worker for nothing).
+    const applied = this.caches.deployments.get(workerDeploymentName(name), namespace);
+    const previously = avoidedNodes(applied);
+    const avoid =
+      stranded.length > 0
+        ? [
+            ...new Set([
+              ...stranded.map((p) => p.spec!.nodeName!),
+              ...previously.filter((n) => this.nodeLost(n)),
+            ]),
+          ]
+        : previously;
+    const deployment = await this.applyDeployment(device, avoid);
+    for (const pod of stranded) await this.evict(pod);
 
     const { status, transitions } = computeDeviceStatus(device, { deployment, lease, holderPod }, now);
     if (statusChanged(device.status, status, now)) {
@@ -100,12 +120,12 @@ export class DeviceReconciler implements Reconciler {
     // while a lapsed lease waits for its node's lease to lapse too.
     if (expiry && expiry > now) return { requeueAfterMs: expiry.getTime() - now.getTime() + 500 };
     const recentlyLapsed = expiry !== undefined && now.getTime() - expiry.getTime() < 60_000;
-    if (recentlyLapsed || stranded > 0) return { requeueAfterMs: 1000 };
+    if (recentlyLapsed || stranded.length > 0) return { requeueAfterMs: 1000 };
     return { requeueAfterMs: 30_000 };
   }
 
-  private async applyDeployment(device: Device): Promise<V1Deployment> {
-    const desired = desiredDeployment(device, this.settings);
+  private async applyDeployment(device: Device, avoidNodes: readonly string[]): Promise<V1Deployment> {
+    const desired = desiredDeployment(device, this.settings, avoidNodes);
     const hash = createHash('sha256').update(JSON.stringify(desired)).digest('hex').slice(0, 16);
     desired.metadata!.annotations = { ...desired.metadata!.annotations, [SPEC_HASH]: hash };
     const cached = this.caches.deployments.get(
@@ -126,18 +146,20 @@ export class DeviceReconciler implements Reconciler {
     return applied;
   }
 
-  /** A worker whose lease lapsed on a NotReady node is deleted so its Deployment replaces it elsewhere. */
-  private async evictIfNodeLost(pod: V1Pod): Promise<boolean> {
-    const nodeName = pod.spec?.nodeName;
-    if (!nodeName || pod.metadata?.deletionTimestamp) return false;
+  /** A node that is NotReady, gone, or whose kubelet missed its heartbeats. */
+  private nodeLost(nodeName: string): boolean {
     const node = this.caches.nodes.get(nodeName);
     const ready = node?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
     const heartbeatStale = nodeHeartbeatMissed(
       this.caches.nodeLeases.get(nodeName, 'kube-node-lease'),
       this.now(),
     );
-    if (node && ready === 'True' && !heartbeatStale) return false;
-    log.warn('evicting worker on lost node', { pod: pod.metadata?.name, node: nodeName });
+    return !node || ready !== 'True' || heartbeatStale;
+  }
+
+  /** A worker whose lease lapsed on a lost node is deleted so its Deployment replaces it elsewhere. */
+  private async evict(pod: V1Pod): Promise<void> {
+    log.warn('evicting worker on lost node', { pod: pod.metadata?.name, node: pod.spec?.nodeName });
     try {
       await this.clients.core.deleteNamespacedPod({
         name: pod.metadata!.name!,
@@ -147,7 +169,6 @@ export class DeviceReconciler implements Reconciler {
     } catch (e) {
       if (!isStatus(e, 404)) throw e;
     }
-    return true;
   }
 }
 

@@ -22,3 +22,5 @@ export function readEnvConfig<T extends z.ZodType>(
 export { parseDuration } from '../crd/duration.js';
 
 export const portSchema = z.coerce.number().int().min(0).max(65535);
+
+export { readTemporalTls, TEMPORAL_TLS_ENV, type TemporalTls } from './temporal-tls.js';

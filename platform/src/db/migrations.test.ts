@@ -36,21 +36,32 @@ test('migrations apply on an empty database and a second run applies nothing', a
   );
   assert.deepEqual(await migrate({ url: infra.postgres.dsn, schema }), []);
   const names = await tables();
-  for (const t of ['metrics', 'metrics_default', 'config_backups', 'audio_jobs', 'audio_results']) {
+  for (const t of [
+    'metrics',
+    'metric_series',
+    'metric_samples',
+    'metric_samples_default',
+    'metric_rollup_1m',
+    'config_backups',
+    'audio_jobs',
+    'audio_results',
+  ]) {
     assert.ok(names.includes(t), `${t} in ${names.join(',')}`);
   }
 });
 
-test('the metrics table is partitioned by day and rows land in their partition', async () => {
+test('samples are partitioned by day and rows written through the metrics view land in their partition', async () => {
   await client.query(`SET search_path TO "${schema}"`);
   const ts = new Date();
   await client.query(
     `INSERT INTO metrics (ts, device, path, labels, value) VALUES ($1, 'ns/sw1', '/cpu', '{}', 1)`,
     [ts],
   );
-  const r = await client.query<{ part: string }>(`SELECT tableoid::regclass::text AS part FROM metrics`);
+  const r = await client.query<{ part: string }>(
+    `SELECT tableoid::regclass::text AS part FROM metric_samples`,
+  );
   const day = ts.toISOString().slice(0, 10).replace(/-/g, '');
-  assert.match(r.rows[0]!.part, new RegExp(`metrics_${day}$`));
+  assert.match(r.rows[0]!.part, new RegExp(`metric_samples_${day}$`));
 });
 
 test('a duplicate sample (same device, path, labels and time) is rejected by the key', async () => {
@@ -59,6 +70,34 @@ test('a duplicate sample (same device, path, labels and time) is rejected by the
   await client.query(insert, [ts]);
   await assert.rejects(client.query(insert, [ts]), /duplicate key/);
   await client.query(`RESET search_path`);
+});
+
+test('the series dictionary migration keeps existing rows, and its revert restores the old table', async () => {
+  const dsn = infra.postgres.dsn;
+  const seriesDictionary = migrations[migrations.length - 1]!.name;
+  const rows = async () =>
+    (
+      await client.query<{ device: string; path: string; labels: object; value: number | null }>(
+        `SELECT device, path, labels, value FROM "${schema}".metrics ORDER BY ts`,
+      )
+    ).rows;
+  const before = await rows();
+  await revertLastMigration({ url: dsn, schema });
+  const kind = await client.query<{ relkind: string }>(
+    `SELECT relkind FROM pg_class WHERE oid = to_regclass($1)`,
+    [`"${schema}".metrics`],
+  );
+  assert.equal(kind.rows[0]!.relkind, 'p', 'the partitioned table is back');
+  assert.deepEqual(await rows(), before);
+  await client.query(
+    `INSERT INTO "${schema}".metrics (ts, device, path, labels, value) VALUES (now(), 'ns/sw2', '/cpu', '{}', 7)`,
+  );
+  assert.deepEqual(await migrate({ url: dsn, schema }), [seriesDictionary]);
+  const after = await rows();
+  assert.deepEqual(after.slice(0, before.length), before);
+  assert.deepEqual(after[before.length], { device: 'ns/sw2', path: '/cpu', labels: {}, value: 7 });
+  const series = await client.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".metric_series`);
+  assert.equal(Number(series.rows[0]!.n), 3);
 });
 
 test('migrations revert, leaving no tables behind', async () => {

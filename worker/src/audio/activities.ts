@@ -39,6 +39,11 @@ export interface ActivityDeps {
   readonly pythonPath: string;
   /** `python-workers/`, so `switchforge_audio` imports. */
   readonly pythonCwd: string;
+  /**
+   * A folder of Demucs model files (`separator --repo`) for clusters without internet access;
+   * unset, pretrained models are fetched into the torch cache on first use.
+   */
+  readonly modelRepo?: string;
   readonly httpLimits: HttpLimits;
   /** Needed only for `spotifyTrackId` sources. */
   readonly spotify?: { getTrack(id: string, signal?: AbortSignal): Promise<SpotifyTrack> };
@@ -142,6 +147,7 @@ export function createActivities(deps: ActivityDeps) {
           dirs.stems,
           '--model',
           opts.model,
+          ...(deps.modelRepo !== undefined ? ['--repo', deps.modelRepo] : []),
           '--stems',
           opts.stems,
           '--shifts',
@@ -266,11 +272,16 @@ async function runStage<T>(
   );
 }
 
-/** Heartbeats with the latest progress and forwards it, throttled, to the workflow and the sink. */
+/**
+ * Heartbeats with the latest progress and forwards it, throttled, to the workflow (signal) and
+ * the sink. A stage's end (100 %) goes to the sink only: the activity's completion tells the
+ * workflow, and a signal round trip there would delay every stage hand-over.
+ */
 class ProgressForwarder {
   private last: ProgressUpdate;
   private lastSentAt = 0;
-  private sending: Promise<void> = Promise.resolve();
+  private recording: Promise<void> = Promise.resolve();
+  private signalling: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly ctx: Context,
@@ -289,32 +300,30 @@ class ProgressForwarder {
     };
     this.heartbeat();
     if (Date.now() - this.lastSentAt >= (this.deps.progressIntervalMs ?? 1_000) || percent >= 100)
-      this.send();
+      this.send(percent < 100);
   }
 
   heartbeat(): void {
     this.ctx.heartbeat(this.last);
   }
 
+  /** Waits for the sink's writes, so none lands after the stage's result (which would undo it). */
   flush(): Promise<void> {
-    return this.sending;
+    return this.recording;
   }
 
-  private send(): void {
+  private send(signal: boolean): void {
     this.lastSentAt = Date.now();
     const update = this.last;
+    const warn = (e: unknown) => this.ctx.log.warn('progress not delivered', { error: errorMessage(e) });
+    // Each chained so updates arrive in order; failures are logged, progress is best effort.
+    this.recording = this.recording
+      .then(() => this.deps.resultSink.recordProgress(this.job, update.stage, update.percent, update.message))
+      .catch(warn);
     const execution = this.ctx.info.workflowExecution;
-    // Chained so updates arrive in order; failures are logged, progress is best effort.
-    this.sending = this.sending.then(async () => {
-      await Promise.all([
-        this.deps.resultSink.recordProgress(this.job, update.stage, update.percent, update.message),
-        execution
-          ? this.ctx.client.workflow
-              .getHandle(execution.workflowId, execution.runId)
-              .signal(PROGRESS_SIGNAL, update)
-          : undefined,
-      ]).catch((e: unknown) => this.ctx.log.warn('progress not delivered', { error: errorMessage(e) }));
-    });
+    if (!signal || !execution) return;
+    const handle = this.ctx.client.workflow.getHandle(execution.workflowId, execution.runId);
+    this.signalling = this.signalling.then(() => handle.signal(PROGRESS_SIGNAL, update)).catch(warn);
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { NativeConnection } from '@temporalio/worker';
-import { readEnvConfig } from '@switchforge/platform/config';
+import { readEnvConfig, readTemporalTls } from '@switchforge/platform/config';
 import { createActivities } from './activities.js';
 import type { ResultSink } from './result-sink.js';
 import { DEFAULT_HTTP_LIMITS } from './sources/http.js';
@@ -19,6 +19,8 @@ const Env = z.object({
   AUDIO_STORAGE_ROOT: z.string().min(1),
   AUDIO_PYTHON: z.string().min(1),
   AUDIO_PYTHON_CWD: z.string().min(1),
+  /** A folder of Demucs model files (offline clusters); models are downloaded when unset. */
+  AUDIO_MODEL_REPO: z.string().optional(),
   AUDIO_ROLES: z
     .string()
     .default(ALL_ROLES.join(','))
@@ -56,7 +58,11 @@ export async function runAudioWorkerProcess(opts: AudioWorkerMainOptions): Promi
     ? storageMirrorResolver(env.SPOTIFY_AUDIO_RESOLVER.slice('storage:'.length))
     : previewUrlResolver;
 
-  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const tls = await readTemporalTls(opts.env);
+  const connection = await NativeConnection.connect({
+    address: env.TEMPORAL_ADDRESS,
+    ...(tls ? { tls } : {}),
+  });
   const workers = await runAudioWorkers({
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
@@ -67,6 +73,7 @@ export async function runAudioWorkerProcess(opts: AudioWorkerMainOptions): Promi
       storageRoot: env.AUDIO_STORAGE_ROOT,
       pythonPath: env.AUDIO_PYTHON,
       pythonCwd: env.AUDIO_PYTHON_CWD,
+      ...(env.AUDIO_MODEL_REPO ? { modelRepo: env.AUDIO_MODEL_REPO } : {}),
       httpLimits: {
         ...DEFAULT_HTTP_LIMITS,
         maxBytes: env.AUDIO_MAX_DOWNLOAD_BYTES,

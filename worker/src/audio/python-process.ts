@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { context, propagation } from '@opentelemetry/api';
+import { SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
+import type { Context, Span } from '@opentelemetry/api';
 import {
   AUDIO_INPUT_CODES,
   AudioInputError,
@@ -10,6 +11,7 @@ import {
 import type { AudioInputCode } from './errors.js';
 import { JsonLinesDecoder, parseLine } from './json-lines.js';
 import type { JsonLine } from './json-lines.js';
+import { parseSpanLine, recordPythonSpan } from './python-spans.js';
 
 export interface PythonProgress {
   readonly percent: number;
@@ -41,6 +43,8 @@ export interface PythonRunResult {
   readonly durationMs: number;
 }
 
+const tracer = trace.getTracer('switchforge-audio-worker');
+
 const DEFAULT_KILL_GRACE_MS = 2_000;
 const DEFAULT_MAX_STDERR_BYTES = 64 * 1024;
 /** The contract's exit status for bad input. */
@@ -51,20 +55,40 @@ const EXIT_BAD_INPUT = 2;
  * process group so a timeout or an abort stops it and anything it forked (SIGTERM, then SIGKILL).
  * Rejects with AudioInputError (exit 2 + error JSON), PythonTimeoutError, PythonAbortedError or
  * PythonProcessError (anything else).
+ *
+ * The run is a span (`python <module>`, a child of the active one) whose context the script gets
+ * as TRACEPARENT; the span lines it prints become that span's children.
  */
 export function runPythonModule(opts: PythonRunOptions): Promise<PythonRunResult> {
+  if (opts.signal?.aborted) return Promise.reject(new PythonAbortedError());
+  const span = tracer.startSpan(`python ${opts.module}`, { attributes: { 'code.namespace': opts.module } });
+  const traced = trace.setSpan(context.active(), span);
+  return runTraced(opts, span, traced).then(
+    (r) => {
+      span.end();
+      return r;
+    },
+    (e: unknown) => {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: e instanceof Error ? e.message : String(e) });
+      span.end();
+      throw e;
+    },
+  );
+}
+
+function runTraced(opts: PythonRunOptions, span: Span, traced: Context): Promise<PythonRunResult> {
   const started = Date.now();
   const grace = opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   const maxStderr = opts.maxStderrBytes ?? DEFAULT_MAX_STDERR_BYTES;
-  if (opts.signal?.aborted) return Promise.reject(new PythonAbortedError());
 
   return new Promise<PythonRunResult>((resolve, reject) => {
     const child = spawn(opts.pythonPath, ['-m', opts.module, ...opts.args], {
       cwd: opts.cwd,
-      env: { ...process.env, PYTHONUNBUFFERED: '1', ...traceEnv(), ...opts.env },
+      env: { ...process.env, PYTHONUNBUFFERED: '1', ...traceEnv(traced), ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
+    if (child.pid !== undefined) span.setAttribute('process.pid', child.pid);
     const decoder = new JsonLinesDecoder();
     let result: Record<string, unknown> | undefined;
     let noiseLines = 0;
@@ -81,7 +105,11 @@ export function runPythonModule(opts: PythonRunOptions): Promise<PythonRunResult
         }
         const v = line.value;
         if (v.type === 'result') result = v;
-        else if (v.type === 'progress' && typeof v.percent === 'number') {
+        else if (v.type === 'span') {
+          const spanLine = parseSpanLine(v);
+          if (spanLine) recordPythonSpan(tracer, spanLine, traced);
+          else noiseLines++;
+        } else if (v.type === 'progress' && typeof v.percent === 'number') {
           const message = typeof v.message === 'string' ? v.message : undefined;
           try {
             opts.onProgress?.({
@@ -135,6 +163,7 @@ export function runPythonModule(opts: PythonRunOptions): Promise<PythonRunResult
     );
     child.on('close', (code, sig) => {
       handle(decoder.end());
+      if (code !== null) span.setAttribute('process.exit.code', code);
       const durationMs = Date.now() - started;
       const tail = stderr.toString('utf8');
       if (stopReason === 'abort') return finish(new PythonAbortedError(`${opts.module} stopped: aborted`));
@@ -191,10 +220,10 @@ function lastLines(s: string, n: number): string {
   return s.trimEnd().split('\n').slice(-n).join(' | ') || '(no stderr)';
 }
 
-/** W3C trace context for the child, so Python spans join the activity's trace. */
-function traceEnv(): Record<string, string> {
+/** W3C trace context for the child (TRACEPARENT, TRACESTATE): it prints span lines only when traced. */
+function traceEnv(ctx: Context): Record<string, string> {
   const carrier: Record<string, string> = {};
-  propagation.inject(context.active(), carrier, {
+  propagation.inject(ctx, carrier, {
     set: (c, k, v) => {
       c[k.toUpperCase()] = v;
     },

@@ -1,12 +1,18 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from '@temporalio/worker';
-import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
+import { Worker, bundleWorkflowCode } from '@temporalio/worker';
+import type {
+  Logger,
+  NativeConnection,
+  WorkerOptions,
+  WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import type { AudioActivities } from './activities.js';
 import { observeQueueBacklog } from './metrics.js';
 import { DEFAULT_CONCURRENCY, queuesFor } from './queues.js';
 import type { AudioQueues } from './queues.js';
+import { traceActivityInterceptor } from './trace-activity-interceptor.js';
 
 export type AudioWorkerRole = 'workflows' | 'download' | 'process' | 'analyze';
 export const ALL_ROLES: readonly AudioWorkerRole[] = ['workflows', 'download', 'process', 'analyze'];
@@ -20,7 +26,10 @@ export interface RunAudioWorkersOptions {
   /** Isolates queues (tests, parallel installs); the workflow derives its activity queues from it. */
   readonly queuePrefix?: string;
   readonly concurrency?: Partial<typeof DEFAULT_CONCURRENCY>;
-  /** A prebuilt bundle (tests bundle once per file); otherwise `workflows.ts` is bundled at start. */
+  /**
+   * A prebuilt bundle (tests bundle once per file; build it with `bundleAudioWorkflows` so it
+   * carries the trace interceptors); otherwise `workflows.ts` is bundled at start.
+   */
   readonly workflowBundle?: WorkerOptions['workflowBundle'];
   readonly identity?: string;
   /** Report `switchforge.audio.queue.backlog` for these queues. */
@@ -52,6 +61,7 @@ export async function runAudioWorkers(opts: RunAudioWorkersOptions): Promise<Aud
     defaultHeartbeatThrottleInterval: '1s',
     // On shutdown, running activities get this long to stop their Python children.
     shutdownGraceTime: '10s',
+    interceptors: { activity: [traceActivityInterceptor] },
   } satisfies Partial<WorkerOptions>;
   const { download, separate, analyze, finish, cleanup } = opts.activities;
 
@@ -60,7 +70,13 @@ export async function runAudioWorkers(opts: RunAudioWorkersOptions): Promise<Aud
     if (roles.has('workflows')) {
       const source = opts.workflowBundle
         ? { workflowBundle: opts.workflowBundle }
-        : { workflowsPath: workflowsPath() };
+        : {
+            workflowsPath: moduleBeside('workflows'),
+            interceptors: {
+              ...base.interceptors,
+              workflowModules: [moduleBeside('trace-workflow-interceptors')],
+            },
+          };
       workers.push(await Worker.create({ ...base, taskQueue: queues.workflows, ...source }));
     }
     if (roles.has('download')) {
@@ -122,10 +138,19 @@ export async function runAudioWorkers(opts: RunAudioWorkersOptions): Promise<Aud
   };
 }
 
-/** `workflows.ts` beside this module (or `.js` once compiled). */
-function workflowsPath(): string {
+/** The audio workflows with their trace interceptors, bundled once (tests, benchmarks). */
+export function bundleAudioWorkflows(logger?: Logger): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({
+    workflowsPath: moduleBeside('workflows'),
+    workflowInterceptorModules: [moduleBeside('trace-workflow-interceptors')],
+    ...(logger ? { logger } : {}),
+  });
+}
+
+/** A module beside this one (`.ts` under tsx, `.js` once compiled). */
+function moduleBeside(name: string): string {
   const self = fileURLToPath(import.meta.url);
-  return fileURLToPath(new URL(`./workflows${extname(self)}`, import.meta.url));
+  return fileURLToPath(new URL(`./${name}${extname(self)}`, import.meta.url));
 }
 
 /** Approximate backlog per queue (activity tasks; workflow tasks for the workflow queue). */

@@ -9,3 +9,10 @@ export function workflowIdForJob(jobUid: string): string {
 /** Signal and query names shared by the workflow, the activities and clients. */
 export const PROGRESS_QUERY = 'progress';
 export const PROGRESS_SIGNAL = 'progress';
+
+/**
+ * The Temporal header that carries W3C trace context (a JSON payload of `traceparent` and
+ * `tracestate`): the name Temporal's own OpenTelemetry interceptors use, so either side may be
+ * swapped for them. Workflow-safe, like everything in this module.
+ */
+export const TRACE_HEADER = '_tracer-data';

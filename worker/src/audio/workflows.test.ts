@@ -10,9 +10,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { useInfra } from '@switchforge/e2e/infra';
 import type { Infra } from '@switchforge/e2e/infra';
@@ -22,9 +25,10 @@ import { MemoryResultSink } from './test-support/memory-sink.js';
 import { writeFakePythonPackage } from './test-support/fake-python.js';
 import type { AudioJobInput, AudioJobResult, JobProgress } from './types.js';
 import { workflowIdForJob } from './workflow-id.js';
-import { runAudioWorkers } from './worker.js';
+import { bundleAudioWorkflows, runAudioWorkers } from './worker.js';
 import type { AudioWorkers } from './worker.js';
 import { cancelAudioJob, startAudioJob } from './client.js';
+import { traceContextClientInterceptor } from './trace-client-interceptor.js';
 
 /** Bodies the local source server serves; the fake Python scripts act on the first word. */
 const FILES: Record<string, { type: string; body: string }> = {
@@ -51,6 +55,9 @@ let nativeConnection: NativeConnection;
 let connection: Connection;
 let client: Client;
 const sink = new MemoryResultSink();
+// The SDK a process entrypoint would start, exporting to memory (W3C propagation by default).
+const spans = new InMemorySpanExporter();
+const tracerProvider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
 const started: AudioWorkers[] = [];
 
 function activities() {
@@ -145,6 +152,7 @@ describe('audioJobWorkflow on a Temporal dev server', () => {
   let main: AudioWorkers;
 
   before(async () => {
+    tracerProvider.register();
     infra = await useInfra({ temporal: true });
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     workDir = await mkdtemp(join(tmpdir(), 'sf-audio-wf-'));
@@ -165,10 +173,7 @@ describe('audioJobWorkflow on a Temporal dev server', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-    bundle = await bundleWorkflowCode({
-      workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)),
-      logger: new DefaultLogger('WARN'),
-    });
+    bundle = await bundleAudioWorkflows(new DefaultLogger('WARN'));
     nativeConnection = await NativeConnection.connect({ address: infra.temporal.address });
     connection = await Connection.connect({ address: infra.temporal.address });
     client = new Client({ connection, namespace: infra.temporal.namespace });
@@ -181,7 +186,55 @@ describe('audioJobWorkflow on a Temporal dev server', () => {
     await connection?.close();
     server?.close();
     await infra?.stop();
+    await tracerProvider.shutdown();
     if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('a workflow started inside a span runs each activity, and its Python phases, in that trace', async () => {
+    const traced = new Client({
+      connection,
+      namespace: infra.temporal.namespace,
+      interceptors: { workflow: [traceContextClientInterceptor] },
+    });
+    const input = job('/ok.wav');
+    const reconcile = await trace.getTracer('test').startActiveSpan('operator reconcile', async (span) => {
+      await startAudioJob(traced, input, { queuePrefix: main.queuePrefix });
+      span.end();
+      return span.spanContext();
+    });
+    await client.workflow.getHandle(workflowIdForJob(input.jobUid)).result();
+
+    const finished = () => spans.getFinishedSpans();
+    await waitFor('the finish activity span', () =>
+      finished().some(
+        (s) =>
+          s.name === 'RunActivity:finish' &&
+          s.attributes['temporal.workflow.id'] === workflowIdForJob(input.jobUid),
+      ),
+    );
+    const inTrace = finished().filter((s) => s.spanContext().traceId === reconcile.traceId);
+    const byName = (name: string) => {
+      const found = inTrace.filter((s) => s.name === name);
+      assert.equal(
+        found.length,
+        1,
+        `one ${name} in the trace; it has ${inTrace.map((s) => s.name).join(', ')}`,
+      );
+      return found[0]!;
+    };
+    const parentOf = (name: string) => byName(name).parentSpanContext?.spanId;
+    for (const activity of ['download', 'separate', 'analyze', 'finish'])
+      assert.equal(parentOf(`RunActivity:${activity}`), reconcile.spanId, activity);
+    assert.equal(parentOf('audio.separate'), byName('RunActivity:separate').spanContext().spanId);
+    assert.equal(
+      parentOf('python switchforge_audio.separator'),
+      byName('audio.separate').spanContext().spanId,
+    );
+    assert.equal(
+      parentOf('separator.write'),
+      byName('python switchforge_audio.separator').spanContext().spanId,
+    );
+    assert.equal(byName('separator.write').attributes.stems, 4);
   });
 
   it('runs download, separation and analysis, exposing progress and recording the result', async () => {

@@ -177,6 +177,7 @@ export class DeviceRunner {
         await collector.run(
           {
             onSamples: (samples) => this.onSamples(samples),
+            whenDrained: () => this.options.writer.whenDrained(),
             onState: (state) => {
               running.state = state;
               if (state.state === 'connected') {
@@ -214,8 +215,9 @@ export class DeviceRunner {
     }
   }
 
-  private onSamples(samples: readonly Sample[]): void {
-    if (!this.holding || samples.length === 0) return;
+  /** False when the writer is over its high-water mark: the collector pauses reading. */
+  private onSamples(samples: readonly Sample[]): boolean {
+    if (!this.holding || samples.length === 0) return true;
     this.received += samples.length;
     updatesReceived.add(samples.length, { device: this.options.device });
     const extra = this.options.extraLabels?.();
@@ -224,7 +226,7 @@ export class DeviceRunner {
         ? samples.map((s) => ({ ...s, labels: { ...extra, ...s.labels } }))
         : samples;
     for (const s of samples) if (s.timestampNs > this.lastSampleNs) this.lastSampleNs = s.timestampNs;
-    this.options.writer.add(out);
+    return this.options.writer.add(out);
   }
 
   /** Session state as Lease annotations: the operator turns them into Device conditions. */

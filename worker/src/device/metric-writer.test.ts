@@ -77,6 +77,42 @@ test('a batch written twice (retry or hand-over) does not duplicate rows', async
   assert.equal(await count('t/b'), 400);
 });
 
+test('a series keeps its id across writers, and samples of other label sets get their own', async () => {
+  const ids = async () =>
+    (
+      await db.query<{ labels: { name: string }; id: string }>(
+        `SELECT labels, id::text FROM metric_series WHERE device = 't/ids' ORDER BY id`,
+      )
+    ).rows;
+  const first = writer();
+  first.add(samples('t/ids', 16));
+  await first.flush();
+  await first.close();
+  const before = await ids();
+  assert.equal(before.length, 8, 'one series per interface');
+  const second = writer(); // a new process: an empty cache
+  second.add(samples('t/ids', 16, 16));
+  second.add([{ ...samples('t/ids', 1, 100)[0]!, labels: { name: 'Ethernet9' } }]);
+  await second.flush();
+  await second.close();
+  const after = await ids();
+  assert.deepEqual(after.slice(0, 8), before);
+  assert.equal(after.length, 9);
+  assert.equal(await count('t/ids'), 33);
+});
+
+test('above the high-water mark add asks the producer to stop, and whenDrained resolves once written', async () => {
+  const w = writer({ batchSize: 100, highWaterMark: 1000, lowWaterMark: 200, flushIntervalMs: 10 });
+  assert.equal(w.add(samples('t/bp', 500)), true);
+  assert.equal(w.add(samples('t/bp', 600, 500)), false, 'over the high-water mark');
+  await w.whenDrained();
+  assert.ok(w.bufferedSamples < 200, `buffered ${w.bufferedSamples}`);
+  await w.flush();
+  await w.close();
+  assert.equal(await count('t/bp'), 1100);
+  assert.equal(w.dropped, 0);
+});
+
 test('while the database is down the buffer stays bounded, drops are counted, and writing resumes after', async () => {
   const w = writer({ maxBufferedSamples: 2000, batchSize: 200 });
   await pgCtl(infra.postgres, 'stop');
@@ -92,6 +128,9 @@ test('while the database is down the buffer stays bounded, drops are counted, an
       5000,
       'every sample is either buffered or counted as dropped',
     );
+    // Writes failing: the producer is not held back (an outage shows as counted drops).
+    assert.equal(w.saturated, false);
+    await w.whenDrained();
   } finally {
     await pgCtl(infra.postgres, 'start');
   }

@@ -7,8 +7,9 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '@switchforge/platform/errors';
 import { log } from '@switchforge/platform/log';
-import { copyRow, METRIC_COLUMNS } from './copy-format.js';
+import { binaryCopyChunks, SAMPLE_COLUMNS } from './copy-format.js';
 import type { Sample } from './sample.js';
+import { SeriesIds } from './series-ids.js';
 
 const meter = metrics.getMeter('switchforge-worker');
 const rowsWritten = meter.createCounter('switchforge.worker.rows.written', {
@@ -27,6 +28,9 @@ const droppedUpdates = meter.createCounter('switchforge.worker.updates.dropped',
 });
 const bufferedGauge = meter.createObservableGauge('switchforge.worker.buffer.samples', {
   description: 'Samples waiting to be written',
+});
+const backpressurePauses = meter.createCounter('switchforge.worker.backpressure.pauses', {
+  description: 'Times the writer asked the session to stop reading (buffer over its high-water mark)',
 });
 
 export interface CommittedBatch {
@@ -49,14 +53,25 @@ export interface MetricWriterOptions {
    * writes one batch, the next is already being encoded and sent (default 2).
    */
   connections?: number;
+  /**
+   * Buffered samples at which `add` asks the producer to stop reading (returns false), while
+   * PostgreSQL is accepting writes; default batchSize × (connections + 2), at most half the bound.
+   */
+  highWaterMark?: number;
+  /** Buffered samples below which `whenDrained` resolves; default half the high-water mark. */
+  lowWaterMark?: number;
   onCommitted?: (batch: CommittedBatch) => void;
 }
 
 /**
- * Batches samples and writes them with COPY. A batch is retried until it commits (with backoff)
- * while the buffer stays bounded: when the database is slow or down the oldest samples are
- * dropped and counted, never queued without limit. Writes are idempotent on the metrics key, so
- * a retried batch or a hand-over between workers cannot duplicate rows.
+ * Batches samples and writes them with binary COPY into `metric_samples`, each sample's
+ * (device, path, labels) resolved to its series id through an in-memory cache. A batch is retried
+ * until it commits (with backoff) while the buffer stays bounded: when the database is down the
+ * oldest samples are dropped and counted, never queued without limit. While the database is up
+ * but slower than the session, `add` returns false above the high-water mark so that the session
+ * stops reading (TCP/HTTP/2 flow control then holds the switch back) until `whenDrained`.
+ * Writes are idempotent on (series_id, ts), so a retried batch or a hand-over between workers
+ * cannot duplicate rows.
  */
 export class MetricWriter {
   /** Sealed batches waiting for a connection, oldest first. */
@@ -74,13 +89,53 @@ export class MetricWriter {
   private failures = 0;
   /** Samples of batches being written right now. */
   private inflight = 0;
+  private readonly series = new SeriesIds();
+  private readonly highWaterMark: number;
+  private readonly lowWaterMark: number;
+  /** Producers waiting for the buffer to go below the low-water mark. */
+  private drainWaiters: Array<() => void> = [];
   lastCommitAt: Date | undefined;
 
   constructor(private readonly options: MetricWriterOptions) {
     const slots = Math.max(1, options.connections ?? 2);
     this.clients = new Array<pg.Client | undefined>(slots).fill(undefined);
     this.drains = new Array<Promise<void> | undefined>(slots).fill(undefined);
+    this.highWaterMark = Math.max(
+      1,
+      options.highWaterMark ??
+        Math.min(options.batchSize * (slots + 2), Math.floor(options.maxBufferedSamples / 2)),
+    );
+    this.lowWaterMark = Math.min(
+      options.lowWaterMark ?? Math.floor(this.highWaterMark / 2),
+      this.highWaterMark,
+    );
     bufferedGauge.addCallback((r) => r.observe(this.buffered));
+  }
+
+  /**
+   * Over the high-water mark while writes succeed. While they fail (database down) the producer
+   * keeps going and the bound drops and counts the oldest samples, so that an outage shows as
+   * counted drops here rather than as a stalled session.
+   */
+  get saturated(): boolean {
+    return this.buffered >= this.highWaterMark && this.failures === 0 && !this.paused && !this.closed;
+  }
+
+  /** Resolves once the producer may read again (below the low-water mark, or writes failing). */
+  whenDrained(): Promise<void> {
+    if (!this.mayResume()) return new Promise((resolve) => this.drainWaiters.push(resolve));
+    return Promise.resolve();
+  }
+
+  private mayResume(): boolean {
+    return this.buffered < this.lowWaterMark || this.failures > 0 || this.paused || this.closed;
+  }
+
+  private wakeProducers(): void {
+    if (this.drainWaiters.length === 0 || !this.mayResume()) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
   }
 
   get dropped(): number {
@@ -96,8 +151,9 @@ export class MetricWriter {
     return this.buffered;
   }
 
-  add(samples: readonly Sample[]): void {
-    if (this.closed || this.paused) return;
+  /** Buffers `samples`; false asks the producer to stop reading until `whenDrained` resolves. */
+  add(samples: readonly Sample[]): boolean {
+    if (this.closed || this.paused) return true;
     for (const s of samples) {
       this.current.push(s);
       if (this.current.length >= this.options.batchSize) this.seal();
@@ -111,6 +167,9 @@ export class MetricWriter {
       }, this.options.flushIntervalMs);
     }
     this.kick();
+    const saturated = this.saturated;
+    if (saturated) backpressurePauses.add(1);
+    return !saturated;
   }
 
   private seal(): void {
@@ -166,6 +225,7 @@ export class MetricWriter {
         this.lastCommitAt = new Date();
         const device = batch[0]?.device ?? '';
         this.options.onCommitted?.({ device, samples: batch });
+        this.wakeProducers();
       } catch (e) {
         this.inflight -= batch.length;
         writeErrors.add(1);
@@ -173,6 +233,7 @@ export class MetricWriter {
         // Back to the front: it is retried before newer batches, unless the bound drops it.
         if (!this.paused) this.pending.unshift(batch);
         else this.buffered -= batch.length;
+        this.wakeProducers();
         log.warn('metric batch write failed; will retry', {
           error: errorMessage(e),
           buffered: this.buffered,
@@ -196,7 +257,7 @@ export class MetricWriter {
     await client.connect();
     // Staging for the idempotent path; ON COMMIT DELETE ROWS empties it after each batch.
     await client.query(
-      `CREATE TEMP TABLE IF NOT EXISTS metrics_staging (LIKE metrics INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`,
+      `CREATE TEMP TABLE IF NOT EXISTS metric_samples_staging (LIKE metric_samples INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`,
     );
     this.clients[slot] = client;
     return client;
@@ -209,21 +270,29 @@ export class MetricWriter {
   }
 
   /**
-   * Fast path: COPY straight into metrics. When the batch overlaps committed rows (a retry after
-   * a lost commit acknowledgement, or a hand-over), COPY fails on the key and the batch goes
-   * through the staging table with ON CONFLICT DO NOTHING instead.
+   * Fast path: COPY straight into metric_samples. When the batch overlaps committed rows (a retry
+   * after a lost commit acknowledgement, or a hand-over), COPY fails on the key and the batch
+   * goes through the staging table with ON CONFLICT DO NOTHING instead.
    */
   private async write(slot: number, batch: readonly Sample[]): Promise<void> {
     const started = performance.now();
     const client = await this.connection(slot);
+    const ids = await this.series.resolve(client, batch);
     try {
-      await this.copy(client, `COPY metrics ${METRIC_COLUMNS} FROM STDIN`, batch);
+      await this.copy(client, `COPY metric_samples ${SAMPLE_COLUMNS} FROM STDIN (FORMAT binary)`, batch, ids);
     } catch (e) {
       if ((e as { code?: string }).code !== '23505') throw e;
       await client.query('BEGIN');
       try {
-        await this.copy(client, `COPY metrics_staging ${METRIC_COLUMNS} FROM STDIN`, batch);
-        await client.query(`INSERT INTO metrics SELECT * FROM metrics_staging ON CONFLICT DO NOTHING`);
+        await this.copy(
+          client,
+          `COPY metric_samples_staging ${SAMPLE_COLUMNS} FROM STDIN (FORMAT binary)`,
+          batch,
+          ids,
+        );
+        await client.query(
+          `INSERT INTO metric_samples SELECT * FROM metric_samples_staging ON CONFLICT DO NOTHING`,
+        );
         await client.query('COMMIT');
       } catch (inner) {
         await client.query('ROLLBACK').catch(() => undefined);
@@ -234,20 +303,14 @@ export class MetricWriter {
     batchDuration.record((performance.now() - started) / 1000);
   }
 
-  private async copy(client: pg.Client, sql: string, batch: readonly Sample[]): Promise<void> {
+  private async copy(
+    client: pg.Client,
+    sql: string,
+    batch: readonly Sample[],
+    ids: ArrayLike<number>,
+  ): Promise<void> {
     const stream = client.query(copyFrom(sql));
-    const chunks = function* () {
-      let chunk = '';
-      for (const s of batch) {
-        chunk += copyRow(s);
-        if (chunk.length > 64 * 1024) {
-          yield chunk;
-          chunk = '';
-        }
-      }
-      if (chunk) yield chunk;
-    };
-    await pipeline(Readable.from(chunks()), stream);
+    await pipeline(Readable.from(binaryCopyChunks(batch, ids), { objectMode: false }), stream);
   }
 
   /** Stops accepting and writing (the lease was lost): what is buffered is discarded. */
@@ -256,6 +319,7 @@ export class MetricWriter {
     this.pending.length = 0;
     this.current = [];
     this.buffered = this.inflight;
+    this.wakeProducers();
   }
 
   resume(): void {
@@ -277,6 +341,7 @@ export class MetricWriter {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.wakeProducers();
     if (this.flushTimer) clearTimeout(this.flushTimer);
     await Promise.all(this.drains);
     await Promise.all(this.clients.map((_, slot) => this.resetClient(slot)));

@@ -49,8 +49,14 @@ export interface Collector {
 }
 
 export interface CollectorHandlers {
-  /** A batch of samples decoded from one protocol message. Must not block. */
-  onSamples(samples: readonly Sample[]): void;
+  /**
+   * A batch of samples decoded from one protocol message. Must not block. Returning `false` (and
+   * only that) says the consumer is over its high-water mark: a collector that can stop reading
+   * (a gRPC stream) does so until `whenDrained` resolves; one that cannot ignores it.
+   */
+  onSamples(samples: readonly Sample[]): unknown;
+  /** Resolves when the consumer takes samples again after `onSamples` returned false. */
+  whenDrained?(): Promise<void>;
   onState(state: SessionState): void;
   /** A reply that could not be decoded: counted and logged, the session goes on. */
   onMalformed(error: Error): void;

@@ -247,6 +247,8 @@ export class GnmiCollector implements Collector {
       let timer: NodeJS.Timeout | undefined;
       let pollTimer: NodeJS.Timeout | undefined;
       let awaitingPoll = false;
+      /** Reading paused for backpressure: no stall timeout while we are the ones not reading. */
+      let paused = false;
 
       const finish = (err?: CollectorError) => {
         if (settled) return;
@@ -264,7 +266,7 @@ export class GnmiCollector implements Collector {
       // One timer watches both the initial sync (and each poll) and stalls in between.
       const arm = () => {
         clearTimeout(timer);
-        if (settled) return; // a handler may have aborted the run synchronously
+        if (settled || paused) return; // a handler may have aborted the run synchronously
         const waitingForSync = !synced || awaitingPoll;
         const ms = waitingForSync ? syncMs : mode === 'stream' ? stallMs : 0;
         if (ms <= 0) return;
@@ -303,7 +305,17 @@ export class GnmiCollector implements Collector {
           gnmiMetrics.notifications.add(1, attrs);
           if (samples.length > 0) {
             gnmiMetrics.updates.add(samples.length, attrs);
-            handlers.onSamples(samples);
+            if (handlers.onSamples(samples) === false && handlers.whenDrained && !paused) {
+              // Stop reading: grpc-js stops pulling frames, HTTP/2 flow control holds the target.
+              paused = true;
+              call.pause();
+              void handlers.whenDrained().then(() => {
+                paused = false;
+                if (settled) return;
+                call.resume();
+                arm();
+              });
+            }
           }
         } else if (msg.sync_response) {
           gnmiMetrics.syncs.add(1, attrs);

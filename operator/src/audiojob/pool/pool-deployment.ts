@@ -44,12 +44,22 @@ export function desiredPoolDeployment(
     { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
     { name: 'OTEL_SERVICE_NAME', value: 'switchforge-audio-worker' },
     ...(pool.otlpEndpoint ? [{ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: pool.otlpEndpoint }] : []),
+    ...(pool.modelRepo ? [{ name: 'AUDIO_MODEL_REPO', value: pool.modelRepo }] : []),
+    ...Object.entries(pool.temporalTls?.env ?? {}).map(([name, value]) => ({ name, value })),
   ];
   const volumes: V1Volume[] = [];
   const mounts: V1VolumeMount[] = [];
   if (pool.storageClaim) {
     volumes.push({ name: 'audio', persistentVolumeClaim: { claimName: pool.storageClaim } });
     mounts.push({ name: 'audio', mountPath: target.storageRoot });
+  }
+  const tls = pool.temporalTls;
+  if (tls) {
+    // Mounted where the operator's copy is, so the same TEMPORAL_TLS_* paths hold in the workers.
+    const files = Object.entries(tls.env).filter(([k]) => k.endsWith('_FILE'));
+    const dirs = [...new Set(files.map(([, path]) => path.slice(0, path.lastIndexOf('/')) || '/'))];
+    volumes.push({ name: 'temporal-tls', secret: { secretName: tls.secretName, defaultMode: 0o440 } });
+    for (const dir of dirs) mounts.push({ name: 'temporal-tls', mountPath: dir, readOnly: true });
   }
   return {
     apiVersion: 'apps/v1',

@@ -9,6 +9,7 @@ import { join } from 'node:path';
  *   ONCE_SLOW → separator runs for a minute on its first attempt only
  *   PAUSE     → separator reports progress for 4 s, then succeeds
  * Each run appends to `$FAKE_STATE_DIR/<job uid>.runs` and writes its pid to `<job uid>.<module>.pid`.
+ * When traced (TRACEPARENT set), the separator times its stem writing in a span line.
  */
 export async function writeFakePythonPackage(dir: string): Promise<void> {
   const pkg = join(dir, 'switchforge_audio');
@@ -74,7 +75,7 @@ emit({"type": "result", "duration_s": 3.5, "tempo": {"bpm": 124.0, "confidence":
 `;
 
 const SEPARATOR = `
-import argparse, os
+import argparse, os, time
 from switchforge_audio._fake import enter, emit, linger
 p = argparse.ArgumentParser()
 for arg in ["--input", "--output-dir", "--model", "--stems", "--shifts", "--device"]:
@@ -89,11 +90,15 @@ if word == "SLOW" or (word == "ONCE_SLOW" and not os.path.exists(marker)):
 if word == "PAUSE":
     linger(4)
 stems = {}
+began = time.time()
 for stem in ["vocals", "drums", "bass", "other"]:
     path = os.path.join(os.path.abspath(a.output_dir), stem + ".wav")
     with open(path, "wb") as f:
         f.write(b"RIFF")
     stems[stem] = path
+if os.environ.get("TRACEPARENT"):
+    emit({"type": "span", "name": "separator.write", "start": began, "end": time.time(),
+          "attributes": {"stems": len(stems)}})
 emit({"type": "progress", "percent": 100})
 emit({"type": "result", "stems": stems, "model": a.model, "device": "cpu", "sample_rate": 44100})
 `;

@@ -1,0 +1,65 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readAudioOperatorConfig } from '../config.js';
+import { desiredPoolDeployment } from './pool-deployment.js';
+
+const base = {
+  TEMPORAL_ADDRESS: 'temporal-frontend.temporal.svc:7233',
+  AUDIO_STORAGE_ROOT: '/var/lib/switchforge/audio',
+};
+
+function pool(env: Record<string, string>) {
+  const config = readAudioOperatorConfig({ ...base, ...env });
+  assert.ok(config.pool);
+  const d = desiredPoolDeployment(
+    config.pool,
+    { temporal: config.temporal, queuePrefix: '', storageRoot: config.storageRoot },
+    1,
+    undefined,
+  );
+  const container = d.spec!.template.spec!.containers[0]!;
+  const env_ = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value]));
+  return { config, d, container, env: env_ };
+}
+
+describe('the audio worker pool Deployment', () => {
+  test('without Temporal TLS the workers connect in plaintext and mount no TLS Secret', () => {
+    const { config, d, env } = pool({});
+    assert.deepEqual(config.temporalTlsEnv, {});
+    assert.equal(env.TEMPORAL_TLS_CA_FILE, undefined);
+    assert.ok(!(d.spec!.template.spec!.volumes ?? []).some((v) => v.name === 'temporal-tls'));
+  });
+
+  test("with Temporal TLS the workers mount the operator's Secret at the same paths and get the same variables", () => {
+    const { d, container, env } = pool({
+      TEMPORAL_TLS_SECRET: 'temporal-client',
+      TEMPORAL_TLS_CA_FILE: '/var/run/switchforge/temporal-tls/ca.crt',
+      TEMPORAL_TLS_CERT_FILE: '/var/run/switchforge/temporal-tls/tls.crt',
+      TEMPORAL_TLS_KEY_FILE: '/var/run/switchforge/temporal-tls/tls.key',
+      TEMPORAL_TLS_SERVER_NAME: 'temporal.example.internal',
+    });
+    assert.equal(env.TEMPORAL_TLS_CA_FILE, '/var/run/switchforge/temporal-tls/ca.crt');
+    assert.equal(env.TEMPORAL_TLS_KEY_FILE, '/var/run/switchforge/temporal-tls/tls.key');
+    assert.equal(env.TEMPORAL_TLS_SERVER_NAME, 'temporal.example.internal');
+    assert.deepEqual(d.spec!.template.spec!.volumes?.find((v) => v.name === 'temporal-tls')?.secret, {
+      secretName: 'temporal-client',
+      defaultMode: 0o440,
+    });
+    assert.deepEqual(
+      container.volumeMounts?.filter((m) => m.name === 'temporal-tls'),
+      [{ name: 'temporal-tls', mountPath: '/var/run/switchforge/temporal-tls', readOnly: true }],
+    );
+  });
+
+  test('a TLS Secret without any file inside it named is a configuration error', () => {
+    assert.throws(
+      () => readAudioOperatorConfig({ ...base, TEMPORAL_TLS_SECRET: 'temporal-client' }),
+      /TEMPORAL_TLS_SECRET/,
+    );
+  });
+
+  test('a model folder reaches the workers as AUDIO_MODEL_REPO', () => {
+    assert.equal(pool({ AUDIO_WORKER_MODEL_REPO: '/models/demucs' }).env.AUDIO_MODEL_REPO, '/models/demucs');
+    assert.equal(pool({}).env.AUDIO_MODEL_REPO, undefined);
+  });
+});

@@ -1,0 +1,11 @@
+/**
+ * Advisory lock keys of the metric rollups. Writers hold the writers lock shared (in the samples
+ * insert trigger) until they commit; the refresh takes it exclusively only to advance the
+ * watermark. The refresh lock makes one API replica at a time the refresher.
+ */
+export const ROLLUP_WRITERS_LOCK = 7364002;
+export const ROLLUP_REFRESH_LOCK = 7364003;
+/** One process at a time creates and drops day partitions. */
+export const PARTITION_MAINTENANCE_LOCK = 7364004;
+/** The rollup's resolution: series queries use it for buckets that are whole multiples of it. */
+export const ROLLUP_SECONDS = 60;
