@@ -22,6 +22,7 @@ import { childPids, CpuMeter, RssSampler, rssBytes } from './proc-stats.js';
 import { scrapeSums } from './prometheus-text.js';
 import { measureRate, type RateMeasurement } from './rate.js';
 import { telegrafConfig } from './telegraf-config.js';
+import { DEFAULT_WORKER_COMMAND } from '../../../operator/src/config.js';
 
 export interface IngestOptions {
   /** Interfaces on the simulated switch: 5 counters each. Must exceed one firehose tick's worth
@@ -275,7 +276,14 @@ async function benchWorker(infra: Infra, db: pg.Client, options: IngestOptions):
   const metricsPort = await freePort();
   const worker = startProcess(
     process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'worker/src/main.ts'), 'device'],
+    [
+      // SWITCHFORGE_BENCH_CPU_PROF_DIR: a V8 CPU profile of the worker, written when it stops.
+      ...(process.env.SWITCHFORGE_BENCH_CPU_PROF_DIR
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SWITCHFORGE_BENCH_CPU_PROF_DIR}`]
+        : []),
+      // The operator's default worker command, run from the repository as the image runs it.
+      ...DEFAULT_WORKER_COMMAND.slice(1),
+    ],
     {
       cwd: repoRoot,
       logFile: join(options.logDir, 'device-worker.log'),

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LiveFeed } from './live-feed.js';
 import type { CommittedBatch } from '../device/metric-writer.js';
+import type { WireBatch } from './wire.js';
 
 const device = 'ns-a/leaf1';
 
@@ -56,7 +57,7 @@ test('timestamps travel as decimal nanosecond strings and deletes as a flag', ()
       },
     ],
   })!;
-  assert.deepEqual(wire.samples, [
+  assert.deepEqual((JSON.parse(wire.line) as WireBatch).samples, [
     { path: '/system/state/hostname', labels: {}, ts: '1700000000123456789', deleted: true },
   ]);
   assert.equal(feed.publish({ device, samples: [] }), undefined, 'an empty batch gets no sequence');
@@ -68,7 +69,7 @@ test('replay after a held sequence returns the later batches in order and no gap
   const r = feed.replay(device, seqs[1]!);
   assert.equal(r.kind, 'entries');
   assert.deepEqual(
-    r.entries.map((e) => e.batch.seq),
+    r.entries.map((e) => e.seq),
     seqs.slice(2),
   );
   assert.deepEqual(feed.replay(device, seqs[3]!), { kind: 'entries', entries: [] });
@@ -82,7 +83,7 @@ test('the ring keeps at most maxBatches and reports a gap to a reader whose sequ
   assert.equal(r.kind === 'gap' && r.gap.reason, 'evicted');
   assert.equal(r.kind === 'gap' && r.gap.resumeFrom, seqs[2]);
   assert.deepEqual(
-    r.entries.map((e) => e.batch.seq),
+    r.entries.map((e) => e.seq),
     seqs.slice(2),
   );
 });
@@ -100,7 +101,7 @@ test('the ring evicts by serialised bytes and by age', () => {
   now += 2_000;
   const fresh = byAge.publish(batch(2))!;
   assert.deepEqual(
-    byAge.replay(device, undefined).entries.map((e) => e.batch.seq),
+    byAge.replay(device, undefined).entries.map((e) => e.seq),
     [fresh.seq],
   );
   const r = byAge.replay(device, old.seq - 1);
@@ -114,7 +115,7 @@ test('a sequence from an earlier worker gets a gap marked worker-restarted, then
   assert.equal(r.kind, 'gap');
   assert.equal(r.kind === 'gap' && r.gap.reason, 'worker-restarted');
   assert.deepEqual(
-    r.entries.map((e) => e.batch.seq),
+    r.entries.map((e) => e.seq),
     [first.seq],
   );
 });

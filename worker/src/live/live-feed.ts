@@ -1,7 +1,6 @@
 import { metrics } from '@opentelemetry/api';
 import type { CommittedBatch } from '../device/metric-writer.js';
-import type { Sample } from '../device/sample.js';
-import type { WireBatch, WireGap, WireSample } from './wire.js';
+import type { WireGap } from './wire.js';
 
 const meter = metrics.getMeter('switchforge-worker');
 const published = meter.createCounter('switchforge.worker.live.batches.published', {
@@ -26,9 +25,15 @@ export const DEFAULT_RETENTION: RetentionOptions = {
   maxAgeMs: 10 * 60_000,
 };
 
-/** One batch as held in the ring: the message and its serialised line (sent as is to every reader). */
+/**
+ * One batch as held in the ring: its serialised line (sent as is to every reader) and the
+ * header fields replay needs. Only the string is kept, not the message's object graph: a ring of
+ * tens of megabytes of sample objects would make every major GC of a busy worker walk it.
+ */
 export interface RingEntry {
-  readonly batch: WireBatch;
+  readonly seq: number;
+  readonly prev?: number;
+  readonly committedAt: number;
   /** NDJSON line, newline included; serialised once, shared by all readers. */
   readonly line: string;
   readonly bytes: number;
@@ -74,28 +79,27 @@ export class LiveFeed {
     this.now = options.now ?? Date.now;
   }
 
-  publish(batch: CommittedBatch): WireBatch | undefined {
+  /** Stamps a committed batch with its sequence, keeps it in the ring and hands it to listeners. */
+  publish(batch: CommittedBatch): RingEntry | undefined {
     if (batch.samples.length === 0) return undefined;
     const ring = this.ring(batch.device);
     const now = this.now();
     const seq = Math.max((ring.last ?? 0) + 1, Math.floor(now * 1000));
-    const wire: WireBatch = {
-      type: 'batch',
-      device: batch.device,
+    const line = batchLine(batch, seq, ring.last, now);
+    const entry: RingEntry = {
       seq,
       ...(ring.last === undefined ? {} : { prev: ring.last }),
       committedAt: now,
-      samples: batch.samples.map(toWire),
+      line,
+      bytes: Buffer.byteLength(line),
     };
-    const line = `${JSON.stringify(wire)}\n`;
-    const entry: RingEntry = { batch: wire, line, bytes: Buffer.byteLength(line) };
     ring.entries.push(entry);
     ring.bytes += entry.bytes;
     ring.last = seq;
     this.evict(ring, now);
     published.add(1);
     for (const l of ring.listeners) l(entry);
-    return wire;
+    return entry;
   }
 
   /** The newest sequence published for a device. */
@@ -128,13 +132,12 @@ export class LiveFeed {
     }
     const first = ring.entries[i]!;
     const entries = ring.entries.slice(i);
-    const prev = first.batch.prev;
+    const prev = first.prev;
     if (prev === since) return { kind: 'entries', entries };
     if (prev === undefined) {
-      return { kind: 'gap', gap: this.gap(device, since, first.batch.seq, 'worker-restarted'), entries };
+      return { kind: 'gap', gap: this.gap(device, since, first.seq, 'worker-restarted'), entries };
     }
-    if (prev > since)
-      return { kind: 'gap', gap: this.gap(device, since, first.batch.seq, 'evicted'), entries };
+    if (prev > since) return { kind: 'gap', gap: this.gap(device, since, first.seq, 'evicted'), entries };
     // `since` lies between two held batches (a client's own number, not one we issued): no loss.
     return { kind: 'entries', entries };
   }
@@ -166,7 +169,7 @@ export class LiveFeed {
       ring.entries.length > 0 &&
       (ring.entries.length - n > maxBatches ||
         ring.bytes > maxBytes ||
-        now - ring.entries[n]!.batch.committedAt > maxAgeMs)
+        now - ring.entries[n]!.committedAt > maxAgeMs)
     ) {
       ring.bytes -= ring.entries[n]!.bytes;
       n++;
@@ -185,13 +188,32 @@ function firstAfter(entries: readonly RingEntry[], since: number): number {
   let hi = entries.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (entries[mid]!.batch.seq > since) hi = mid;
+    if (entries[mid]!.seq > since) hi = mid;
     else lo = mid + 1;
   }
   return lo;
 }
 
-function toWire(s: Sample): WireSample {
-  const base = { path: s.path, labels: s.labels, ts: s.timestampNs.toString() };
-  return s.value === undefined ? { ...base, deleted: true } : { ...base, value: s.value };
+/**
+ * The NDJSON line of a `WireBatch`, written as a string: a busy worker publishes about a hundred
+ * thousand samples a second, and an object per sample only to stringify it doubles the garbage.
+ */
+function batchLine(
+  batch: CommittedBatch,
+  seq: number,
+  prev: number | undefined,
+  committedAt: number,
+): string {
+  let line = `{"type":"batch","device":${JSON.stringify(batch.device)},"seq":${seq}`;
+  if (prev !== undefined) line += `,"prev":${prev}`;
+  line += `,"committedAt":${committedAt},"samples":[`;
+  const samples = batch.samples;
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i]!;
+    if (i > 0) line += ',';
+    line += `{"path":${JSON.stringify(s.path)},"labels":${JSON.stringify(s.labels)},"ts":"${s.timestampNs}"`;
+    // JSON.stringify gives what an object's field would hold (NaN and infinities become null).
+    line += s.value === undefined ? ',"deleted":true}' : `,"value":${JSON.stringify(s.value)}}`;
+  }
+  return `${line}]}\n`;
 }

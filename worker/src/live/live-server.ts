@@ -123,7 +123,7 @@ function serve(
       cursor = replay.gap.resumeFrom - 1;
     }
     for (const entry of replay.entries) {
-      cursor = entry.batch.seq;
+      cursor = entry.seq;
       res.write(entry.line);
       if (res.writableLength > highWater) {
         state.waitingForDrain = true;
