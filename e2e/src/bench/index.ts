@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- ingest|operator|netconf|analyzer|separator|api|audio ...] [--window 20] [--rate 400000] [--devices 1000]
- *    [--series-rows N] [--audio-seconds 30] [--separator-seconds 20]`
+ *    [--series-rows N] [--audio-seconds 60] [--separator-seconds 20]`
  *
  * Runs the benchmarks (all when none is named) and prints one table: figure, value, goal and
  * comparison. Figures, not timed tests: a missed goal is reported, not failed; a benchmark that
