@@ -1,21 +1,28 @@
 /**
  * Every panel of every dashboard the chart ships shows data from the real system: a real
- * Prometheus (Debian's) scrapes the real operator and a real device worker collecting from the gNMI
- * simulator into PostgreSQL; each PromQL panel query (macros and variables expanded as Grafana
- * does) must return series, and each SQL panel query must return rows from what the worker wrote.
+ * Prometheus (Debian's) scrapes the real operator (with its AudioJob controller on Temporal), a
+ * real device worker collecting from the gNMI simulator into PostgreSQL, and the real API process
+ * serving GraphQL queries and a graphql-ws subscription fed live by that worker; each PromQL panel
+ * query (macros and variables expanded as Grafana does) must return series, and each SQL panel
+ * query must return rows from what the worker wrote.
  *
- * Audio metrics come from the audio worker's own metric functions (worker/src/audio/metrics.ts)
- * called in this process: a real audio pipeline needs Temporal, Demucs and minutes.
+ * Audio worker metrics come from its own metric functions (worker/src/audio/metrics.ts) called in
+ * this process: a real audio pipeline needs Demucs and minutes. The one AudioJob applied here
+ * never runs (no audio worker polls its queue); the operator counts it by phase all the same.
  * Panels whose metrics the code does not define yet are listed in PENDING and reported as todo.
  */
 import { caSecret, loginSecret } from '../harness/manifests.js';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { Client as TemporalClient, Connection } from '@temporalio/client';
+import { createClient, type Client as WsClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { migrate } from '@switchforge/platform/db';
 import { startTelemetry, type Telemetry } from '@switchforge/platform/telemetry';
 import { repoRoot } from '../infra/paths.js';
@@ -23,6 +30,8 @@ import { freePort, useInfra, waitFor, type Infra } from '../infra/suite.js';
 import { generateTestPki, type TestPki } from '../simulators/certs.js';
 import { startGnmiSimulator, type GnmiSimulator } from '../simulators/gnmi/server.js';
 import type { OperatorHandle, PodRunnerHandle } from '../harness/platform-under-test.js';
+import { workflowIdForJob } from '../../../worker/src/audio/workflow-id.js';
+import { startApiProcess, type ApiProcess } from './api-process.js';
 import { expandPromQL, expandSql, loadDashboards, metricNames, panelQueries } from './dashboards.js';
 import { startPrometheus, type Prometheus } from './prometheus.js';
 
@@ -31,28 +40,7 @@ import { startPrometheus, type Prometheus } from './prometheus.js';
  * todo until the instrument exists (then remove the entry; a test below insists).
  */
 const PENDING: Record<string, string> = {};
-/** Defined in code, but the process that records them is not started by this test (yet). */
-const API_NOT_RUN =
-  'recorded by the API process, which this scenario does not start yet (e2e/src/api/fixture.ts could)';
-const NOT_RUN_HERE: Record<string, string> = Object.fromEntries(
-  [
-    'switchforge_api_operations',
-    'switchforge_api_operations_errors',
-    'switchforge_api_operation_duration',
-    'switchforge_api_requests_rate_limited',
-    'switchforge_api_live_subscriptions',
-    'switchforge_api_live_upstreams',
-    'switchforge_api_live_messages_delivered',
-    'switchforge_api_live_messages_dropped',
-    'switchforge_api_live_upstream_reconnects',
-    'switchforge_api_live_upstream_malformed',
-    'switchforge_api_auth_reviews',
-  ].map((n) => [n, API_NOT_RUN]),
-);
-NOT_RUN_HERE.switchforge_operator_audio_jobs =
-  "recorded by the operator's AudioJob controller, which needs Temporal and is not started by this scenario";
-const skipReason = (names: string[]) =>
-  names.map((n) => PENDING[n.replace(/_total$/, '')] ?? NOT_RUN_HERE[n.replace(/_total$/, '')]).find(Boolean);
+const skipReason = (names: string[]) => names.map((n) => PENDING[n.replace(/_total$/, '')]).find(Boolean);
 
 /** Prometheus names of the instruments the code creates, as the OTel Prometheus exporter names them. */
 function instrumentsInCode(): Map<string, string> {
@@ -90,8 +78,15 @@ let operator: OperatorHandle | undefined;
 let pods: PodRunnerHandle | undefined;
 let prometheus: Prometheus | undefined;
 let stopBacklog: (() => void) | undefined;
+let api: ApiProcess | undefined;
+let apiStarting: Promise<unknown> | undefined;
+let ws: WsClient | undefined;
+let storageRoot: string | undefined;
+let audioJobUid = '';
 const RATE_INTERVAL = '20s';
 let workerMetricsUrl = '';
+/** The viewer's burst (SWITCHFORGE_API_RATE_BURST): the traffic below exceeds it once, on purpose. */
+const API_BURST = 20;
 
 const subscriptions = [
   '/interfaces/interface/state',
@@ -111,7 +106,7 @@ before(async () => {
   const { installCrds, startOperator, startPodRunner } = await import('../harness/platform-under-test.js');
   const audio = await import('../../../worker/src/audio/metrics.js');
 
-  infra = await useInfra({ kubernetes: true, postgres: true });
+  infra = await useInfra({ kubernetes: true, postgres: true, temporal: true });
   await installCrds(infra);
   const kubectl = (args: string[], input?: string) => infra.kubernetes.kubectl(args, input);
   assert.equal((await kubectl(['create', 'namespace', ns])).code, 0);
@@ -127,7 +122,33 @@ before(async () => {
     changeIntervalMs: 500,
   });
   const databaseUrl = `${infra.postgres.dsn}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  operator = await startOperator(infra, { namespace: ns, databaseUrl });
+  storageRoot = mkdtempSync(join(tmpdir(), 'switchforge-dash-audio-'));
+  // With TEMPORAL_ADDRESS the operator runs its AudioJob controller too (the pool stays off: no
+  // audio worker pods here, the audio worker's metrics are recorded in this process below).
+  operator = await startOperator(infra, {
+    namespace: ns,
+    databaseUrl,
+    env: {
+      TEMPORAL_ADDRESS: infra.temporal.address,
+      TEMPORAL_NAMESPACE: infra.temporal.namespace,
+      AUDIO_QUEUE_PREFIX: `${ns}-`,
+      AUDIO_STORAGE_ROOT: storageRoot,
+      AUDIO_WATCH_NAMESPACE: ns,
+      AUDIO_POOL_ENABLED: 'false',
+    },
+  });
+  // The API in a process of its own, so Prometheus scrapes it as a target of its own.
+  const starting = startApiProcess({
+    kubeconfig: infra.kubernetes.kubeconfig,
+    databaseUrl: infra.postgres.dsn,
+    schema,
+    env: { SWITCHFORGE_API_RATE_PER_SECOND: '1', SWITCHFORGE_API_RATE_BURST: String(API_BURST) },
+  });
+  // Starts while the worker pod comes up; after() stops it even if this hook fails first.
+  apiStarting = starting.then(
+    (a) => (api = a),
+    () => undefined,
+  );
   pods = await startPodRunner(infra, ns);
   const apply = async (doc: object) => {
     const r = await kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify(doc));
@@ -149,6 +170,33 @@ before(async () => {
       subscriptions,
     },
   });
+  // A GraphQL client with a ServiceAccount of its own, allowed to read and watch Devices here.
+  await apply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'dashboard-viewer' } });
+  await apply({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: 'dashboard-viewer' },
+    rules: [{ apiGroups: ['switchforge.io'], resources: ['devices'], verbs: ['get', 'list', 'watch'] }],
+  });
+  await apply({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: 'dashboard-viewer' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'dashboard-viewer' },
+    subjects: [{ kind: 'ServiceAccount', name: 'dashboard-viewer', namespace: ns }],
+  });
+  const tokenResult = await kubectl(['create', 'token', 'dashboard-viewer', '-n', ns, '--duration=1h']);
+  assert.equal(tokenResult.code, 0, tokenResult.stderr);
+  const token = tokenResult.stdout.trim();
+  // One AudioJob: its workflow starts, and waits for an audio worker that never comes.
+  await apply({
+    apiVersion: 'switchforge.io/v1alpha1',
+    kind: 'AudioJob',
+    metadata: { name: 'tone' },
+    spec: { source: { storagePath: 'in/tone.wav' }, stages: { analyze: {} } },
+  });
+  audioJobUid = (await kubectl(['get', 'audiojob', 'tone', '-n', ns, '-o', 'jsonpath={.metadata.uid}']))
+    .stdout;
   let podIp = '';
   await waitFor(
     'the worker pod to have an IP and a process',
@@ -170,9 +218,11 @@ before(async () => {
     500,
   );
 
+  api = await starting;
   prometheus = await startPrometheus([
     { job: 'switchforge-operator', targets: [`127.0.0.1:${telemetry.prometheusPort}`] },
     { job: 'switchforge-device-worker', targets: [`${podIp}:9464`] },
+    { job: 'switchforge-api', targets: [api.metricsTarget] },
   ]);
   await waitFor(
     'rows of every subscription in PostgreSQL',
@@ -201,9 +251,11 @@ before(async () => {
   await sleep(1500);
   await sim.setMisbehaviour({ dropStream: false });
 
+  await driveApiTraffic(api.url, token);
+
   const p = prometheus;
   await waitFor(
-    'both targets up',
+    'every target up',
     async () => (await p.targets()).every((t) => t.health === 'up'),
     30_000,
     500,
@@ -213,6 +265,9 @@ before(async () => {
   for (const counter of [
     'switchforge_worker_updates_malformed_total',
     'switchforge_worker_session_reconnects_total',
+    'switchforge_api_live_messages_delivered_total',
+    'switchforge_api_requests_rate_limited_total',
+    'switchforge_operator_audio_jobs',
   ]) {
     await waitFor(`${counter} scraped`, async () => (await p.query(counter)).length > 0, 30_000, 1000).catch(
       () => undefined,
@@ -224,9 +279,25 @@ before(async () => {
 
 after(async () => {
   stopBacklog?.();
+  await ws?.dispose();
+  await apiStarting;
+  await api?.stop();
   await prometheus?.stop();
   await pods?.stop();
   await operator?.stop();
+  // The job's finalizer has no controller now, and its workflow no worker: let both go.
+  await infra?.kubernetes.kubectl([
+    'patch',
+    'audiojob/tone',
+    '-n',
+    ns,
+    '--type',
+    'merge',
+    '-p',
+    '{"metadata":{"finalizers":null}}',
+  ]);
+  if (audioJobUid) await terminateWorkflow(workflowIdForJob(audioJobUid)).catch(() => undefined);
+  if (storageRoot) rmSync(storageRoot, { recursive: true, force: true });
   await sim?.stop();
   pki?.remove();
   await db?.end();
@@ -235,20 +306,118 @@ after(async () => {
   await telemetry?.shutdown();
 });
 
-const queries = panelQueries();
+/** Ends a workflow that no worker will ever run (the shared Temporal outlives this suite). */
+async function terminateWorkflow(workflowId: string): Promise<void> {
+  const connection = await Connection.connect({ address: infra.temporal.address });
+  try {
+    const client = new TemporalClient({ connection, namespace: infra.temporal.namespace });
+    await client.workflow.getHandle(workflowId).terminate('the dashboards test is over');
+  } finally {
+    await connection.close();
+  }
+}
 
-describe('the dashboards', () => {
-  test('read a device worker that exports its instruments, not only target_info', async () => {
-    const exposed = (await (await fetch(workerMetricsUrl)).text())
-      .split('\n')
-      .filter((l) => l !== '' && !l.startsWith('#'))
-      .map((l) => l.split(/[{ ]/)[0]);
-    assert.ok(
-      exposed.some((n) => n?.startsWith('switchforge_worker_')),
-      `the worker at ${workerMetricsUrl} exports only ${[...new Set(exposed)].join(', ')}: its instruments were created before ` +
-        'startTelemetry() set the global MeterProvider (static imports run first), so they are no-ops',
+interface GraphQLResponse {
+  data?: Record<string, unknown> | null;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+/**
+ * What the API panels show, as clients cause it: queries (one refused), a live subscription that
+ * stays open and receives the worker's updates, then more operations than the viewer's burst.
+ */
+async function driveApiTraffic(url: string, token: string): Promise<void> {
+  const query = async (text: string, variables: Record<string, unknown> = {}) => {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        authorization: `Bearer ${token}`,
+      },
+      body: JSON.stringify({ query: text, variables }),
+    });
+    return (await res.json()) as GraphQLResponse;
+  };
+  const devices = await query(
+    'query($ns: String!) { devices(namespace: $ns) { totalCount nodes { name } } }',
+    { ns },
+  );
+  assert.equal(devices.errors, undefined, JSON.stringify(devices));
+  const leaf1 = await query(
+    'query($ns: String!) { device(namespace: $ns, name: "leaf1") { name status { phase } latestValues(first: 5) { path value } } }',
+    { ns },
+  );
+  assert.equal(leaf1.errors, undefined, JSON.stringify(leaf1));
+  const refused = await query('{ device(namespace: "kube-system", name: "leaf1") { name } }');
+  assert.equal(refused.errors?.[0]?.extensions?.code, 'FORBIDDEN', JSON.stringify(refused));
+
+  ws = createClient({
+    url: url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+  });
+  const received: GraphQLResponse[] = [];
+  const failed = new Promise<never>((_, reject) => {
+    ws!.subscribe(
+      {
+        query: `subscription($ns: String!) {
+          deviceUpdates(namespace: $ns, name: "leaf1") { sequence values { path value } }
+        }`,
+        variables: { ns },
+      },
+      {
+        next: (m) => void received.push(m as GraphQLResponse),
+        error: (e) => reject(new Error(`the subscription failed: ${JSON.stringify(e)}`)),
+        complete: () => reject(new Error('the subscription completed')),
+      },
     );
   });
+  failed.catch(() => undefined);
+  await Promise.race([
+    waitFor('three live updates from the worker', async () => received.length >= 3, 30_000, 200),
+    failed,
+  ]);
+  assert.ok(
+    received.every((m) => m.errors === undefined),
+    JSON.stringify(received.find((m) => m.errors)),
+  );
+
+  // Past the burst: the rest are refused as rate limited (the subscription above stays open).
+  const answers = await Promise.all(
+    Array.from({ length: API_BURST + 5 }, () => query('{ devices { totalCount } }')),
+  );
+  assert.ok(
+    answers.some((a) => a.errors?.[0]?.extensions?.code === 'RATE_LIMITED'),
+    `no operation was rate limited: ${JSON.stringify(answers.at(-1))}`,
+  );
+}
+
+const queries = panelQueries();
+
+/** Metric names a /metrics endpoint exposes. */
+async function exposedNames(url: string): Promise<string[]> {
+  return (await (await fetch(url)).text())
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => l.split(/[{ ]/)[0]!);
+}
+
+describe('the dashboards', () => {
+  for (const [component, prefix, url] of [
+    ['a device worker', 'switchforge_worker_', () => workerMetricsUrl],
+    ['an API process', 'switchforge_api_', () => `http://${api!.metricsTarget}/metrics`],
+  ] as const) {
+    test(`read ${component} that exports its instruments, not only target_info`, async () => {
+      const exposed = await exposedNames(url());
+      assert.ok(
+        exposed.some((n) => n.startsWith(prefix)),
+        `${component} at ${url()} exports only ${[...new Set(exposed)].join(', ')}: its instruments were created before ` +
+          'startTelemetry() set the global MeterProvider (static imports run first), so they are no-ops',
+      );
+    });
+  }
 
   test('are four, with unique uids, each panel with a query', () => {
     const ds = loadDashboards();

@@ -83,7 +83,13 @@ export function expandSql(sql: string, devices: string[]): string {
 /** Prometheus metric names a query reads (each written with a selector, `name{...}`), histogram series folded to the instrument's name. */
 export function metricNames(expr: string): string[] {
   const names = new Set<string>();
-  for (const m of expr.matchAll(/\b((?:switchforge|http_server)_[a-z0-9_]+)\{/g)) {
+  // A metric name is followed by its selector, a range, a closing parenthesis or the end; label
+  // lists (`by (...)`, `on (...)`) hold label names, which may look like metric names.
+  const withoutLabelLists = expr.replace(
+    /\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g,
+    '',
+  );
+  for (const m of withoutLabelLists.matchAll(/\b((?:switchforge|http_server)_[a-z0-9_]+)(?=[{[)\s]|$)/g)) {
     names.add(m[1]!.replace(/_(bucket|sum|count)$/, ''));
   }
   return [...names];

@@ -1,0 +1,81 @@
+/**
+ * The API as the chart runs it: its own process from api/src/main.ts (its own telemetry, so its
+ * Prometheus endpoint carries only the API's instruments), on free loopback ports, its output in
+ * a log file quoted when it fails to start.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { repoRoot } from '../infra/paths.js';
+import { tail } from '../infra/processes.js';
+import { freePort, waitFor } from '../infra/ports.js';
+
+export interface ApiProcess {
+  /** The GraphQL endpoint (HTTP; graphql-ws on the same path). */
+  url: string;
+  /** host:port of its Prometheus /metrics endpoint. */
+  metricsTarget: string;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+export async function startApiProcess(options: {
+  kubeconfig: string;
+  databaseUrl: string;
+  schema: string;
+  /** More SWITCHFORGE_API_* settings (rate limits, ...). */
+  env?: Record<string, string>;
+}): Promise<ApiProcess> {
+  const port = await freePort();
+  const metricsPort = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'switchforge-api-'));
+  const logFile = join(dir, 'api.log');
+  const fd = openSync(logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'api/src/main.ts')], {
+      cwd: repoRoot,
+      stdio: ['ignore', fd, fd],
+      env: {
+        ...process.env,
+        KUBECONFIG: options.kubeconfig,
+        DATABASE_URL: options.databaseUrl,
+        SWITCHFORGE_DB_SCHEMA: options.schema,
+        SWITCHFORGE_API_MODE: 'development',
+        SWITCHFORGE_API_HOST: '127.0.0.1',
+        SWITCHFORGE_API_PORT: String(port),
+        SWITCHFORGE_METRICS_PORT: String(metricsPort),
+        SWITCHFORGE_API_SHUTDOWN_GRACE: '1',
+        ...options.env,
+      },
+    });
+  } finally {
+    closeSync(fd);
+  }
+  const exited = new Promise<void>((res) => child.once('exit', () => res()));
+  const log = () => tail(logFile, 40);
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(10_000)]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await Promise.race([
+      waitFor('the API to be ready', async () => (await fetch(`${base}/readyz`)).ok, 90_000, 250),
+      exited.then(() => {
+        throw new Error(`the API exited (code ${child.exitCode}) before it was ready`);
+      }),
+    ]);
+  } catch (e) {
+    const text = log();
+    await stop();
+    throw new Error(`${(e as Error).message}\n${text}`);
+  }
+  return { url: `${base}/graphql`, metricsTarget: `127.0.0.1:${metricsPort}`, log, stop };
+}
