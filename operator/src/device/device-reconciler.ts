@@ -105,7 +105,12 @@ export class DeviceReconciler implements Reconciler {
           ]
         : previously;
     const deployment = await this.applyDeployment(device, avoid);
-    for (const pod of stranded) await this.evict(pod);
+    // A template that now avoids another node rolls out: the old ReplicaSet goes to zero and
+    // takes the stranded pod with it. Deleting the pod ourselves before the rollout starts would
+    // let the old ReplicaSet recreate it, without the exclusion, back on the lost node; so pods
+    // are deleted here only once the template already avoids their node (the next pass).
+    const templateChanged = [...avoid].sort().join(',') !== [...previously].sort().join(',');
+    if (!templateChanged) for (const pod of stranded) await this.evict(pod);
 
     const { status, transitions } = computeDeviceStatus(device, { deployment, lease, holderPod }, now);
     if (statusChanged(device.status, status, now)) {
