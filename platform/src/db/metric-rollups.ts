@@ -1,4 +1,5 @@
 import type { DataSource, QueryRunner } from 'typeorm';
+import { maintenanceMetrics } from './maintenance-metrics.js';
 import { maintainMetricPartitions, type PartitionMaintenanceOptions } from './metric-partitions.js';
 import { ROLLUP_REFRESH_LOCK, ROLLUP_SECONDS, ROLLUP_WRITERS_LOCK } from './metric-rollup-keys.js';
 
@@ -218,14 +219,29 @@ export function startRollupRefresher(
   let maintainedAt = -Infinity;
   const maintainPartitions = async () => {
     if (Date.now() - maintainedAt < PARTITION_MAINTENANCE_EVERY_MS) return;
-    await maintainMetricPartitions(db, options.partitions);
+    const result = await maintainMetricPartitions(db, options.partitions);
+    const m = maintenanceMetrics();
+    if (result.created > 0) m.partitionsCreated.add(result.created);
+    if (result.dropped.length > 0) m.partitionsDropped.add(result.dropped.length);
     maintainedAt = Date.now();
+  };
+  const refresh = async () => {
+    const m = maintenanceMetrics();
+    const started = performance.now();
+    let outcome = 'error';
+    try {
+      const result = await refreshMetricRollups(db, options);
+      outcome = result.ran ? 'ok' : 'skipped';
+      if (result.ranges > 0) m.rollupRangesAggregated.add(result.ranges);
+      if (result.watermark) m.watermark = result.watermark;
+    } finally {
+      m.rollupRefreshDuration.record((performance.now() - started) / 1000, { result: outcome });
+    }
   };
   const tick = () => {
     running = maintainPartitions()
       .catch((e: unknown) => options.onError?.(e))
-      .then(() => refreshMetricRollups(db, options))
-      .then(() => undefined)
+      .then(refresh)
       .catch((e: unknown) => options.onError?.(e))
       .finally(() => {
         if (!stopped) timer = setTimeout(tick, options.intervalMs ?? 15_000).unref();
