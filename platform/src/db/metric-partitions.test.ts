@@ -94,11 +94,11 @@ test('one process at a time maintains: a second one finds the lock taken and doe
   const runner = db.createQueryRunner();
   await runner.connect();
   try {
-    await runner.query(`SELECT pg_advisory_lock(7364004)`);
+    await runner.query(`SELECT pg_advisory_lock(7364004, hashtext(current_schema()))`);
     const result = await maintainMetricPartitions(db, { retentionDays: 1 });
     assert.deepEqual(result, { ran: false, created: 0, dropped: [] });
   } finally {
-    await runner.query(`SELECT pg_advisory_unlock(7364004)`);
+    await runner.query(`SELECT pg_advisory_unlock(7364004, hashtext(current_schema()))`);
     await runner.release();
   }
 });

@@ -33,7 +33,7 @@ export async function maintainMetricPartitions(
   const q = db.createQueryRunner();
   await q.connect();
   try {
-    const [lock] = (await q.query(`SELECT pg_try_advisory_lock($1) AS ok`, [
+    const [lock] = (await q.query(`SELECT pg_try_advisory_lock($1, hashtext(current_schema())) AS ok`, [
       PARTITION_MAINTENANCE_LOCK,
     ])) as Array<{
       ok: boolean;
@@ -42,7 +42,9 @@ export async function maintainMetricPartitions(
     try {
       return await maintain(q, options);
     } finally {
-      await q.query(`SELECT pg_advisory_unlock($1)`, [PARTITION_MAINTENANCE_LOCK]);
+      await q.query(`SELECT pg_advisory_unlock($1, hashtext(current_schema()))`, [
+        PARTITION_MAINTENANCE_LOCK,
+      ]);
     }
   } finally {
     await q.release();

@@ -1,7 +1,9 @@
 /**
  * Advisory lock keys of the metric rollups. Writers hold the writers lock shared (in the samples
  * insert trigger) until they commit; the refresh takes it exclusively only to advance the
- * watermark. The refresh lock makes one API replica at a time the refresher.
+ * watermark. The refresh lock makes one API replica at a time the refresher. The refresh and
+ * maintenance locks are taken per schema (the key with `hashtext(current_schema())`), so
+ * installs or test runs sharing a database in schemas of their own do not wait on each other.
  */
 export const ROLLUP_WRITERS_LOCK = 7364002;
 export const ROLLUP_REFRESH_LOCK = 7364003;

@@ -40,7 +40,9 @@ export async function refreshMetricRollups(
   const q = db.createQueryRunner();
   await q.connect();
   try {
-    const [lock] = (await q.query(`SELECT pg_try_advisory_lock($1) AS ok`, [ROLLUP_REFRESH_LOCK])) as Array<{
+    const [lock] = (await q.query(`SELECT pg_try_advisory_lock($1, hashtext(current_schema())) AS ok`, [
+      ROLLUP_REFRESH_LOCK,
+    ])) as Array<{
       ok: boolean;
     }>;
     if (!lock?.ok) return { ran: false, watermark: null, ranges: 0 };
@@ -51,45 +53,56 @@ export async function refreshMetricRollups(
       )) as Array<{ watermark: Date | null; now: Date }>;
       const target = floorStep(state!.now.getTime() - lagMs);
       let watermark = state!.watermark;
-      let start = watermark ? watermark.getTime() : await firstSampleMinute(q, target);
-      while (start < target && Date.now() < deadline) {
-        const end = Math.min(target, start + maxStepMs);
-        await advance(q, new Date(start), new Date(end));
+      let start: number | undefined = watermark?.getTime();
+      while ((start === undefined || start < target) && Date.now() < deadline) {
+        const end = await advance(q, start, target, maxStepMs);
         ranges += await reaggregateInvalidated(q);
         watermark = new Date(end);
         start = end;
       }
       return { ran: true, watermark, ranges };
     } finally {
-      await q.query(`SELECT pg_advisory_unlock($1)`, [ROLLUP_REFRESH_LOCK]);
+      await q.query(`SELECT pg_advisory_unlock($1, hashtext(current_schema()))`, [ROLLUP_REFRESH_LOCK]);
     }
   } finally {
     await q.release();
   }
 }
 
-/** Where a first refresh starts: the oldest sample's minute (within the longest query range). */
-async function firstSampleMinute(q: QueryRunner, target: number): Promise<number> {
-  const [row] = (await q.query(
-    `SELECT min(ts) AS first FROM metric_samples WHERE ts > now() - interval '400 days'`,
-  )) as Array<{ first: Date | null }>;
-  return row?.first ? floorStep(row.first.getTime()) : target;
-}
-
 /**
- * Moves the watermark to `end` while no writer is between its insert and its commit, and marks
- * [start, end) for aggregation in the same transaction.
+ * Moves the watermark from `from` towards `target` (at most `maxStepMs`) while no writer is
+ * between its insert and its commit, and marks the range for aggregation in the same
+ * transaction; returns the new watermark. The first advance (no watermark yet) starts at the
+ * oldest sample's minute, read under the same lock: a row committed before it is then inside the
+ * range, and one committed after it sees the watermark and records its own invalidation. It
+ * starts at least one step back, so a young table (nothing older than the lag) gets a watermark.
  */
-async function advance(q: QueryRunner, start: Date, end: Date): Promise<void> {
+async function advance(
+  q: QueryRunner,
+  from: number | undefined,
+  target: number,
+  maxStepMs: number,
+): Promise<number> {
   await q.startTransaction();
   try {
     await q.query(`SELECT pg_advisory_xact_lock($1)`, [ROLLUP_WRITERS_LOCK]);
-    await q.query(`UPDATE metric_rollup_state SET watermark = $1, refreshed_at = now() WHERE id = 1`, [end]);
+    let start = from;
+    if (start === undefined) {
+      const [row] = (await q.query(
+        `SELECT min(ts) AS first FROM metric_samples WHERE ts > now() - interval '400 days'`,
+      )) as Array<{ first: Date | null }>;
+      start = Math.min(row?.first ? floorStep(row.first.getTime()) : target, target - STEP_MS);
+    }
+    const end = Math.min(target, start + maxStepMs);
+    await q.query(`UPDATE metric_rollup_state SET watermark = $1, refreshed_at = now() WHERE id = 1`, [
+      new Date(end),
+    ]);
     await q.query(
       `INSERT INTO metric_rollup_invalidations (series_id, lo, hi) VALUES (NULL, $1, $2::timestamptz - interval '1 microsecond')`,
-      [start, end],
+      [new Date(start), new Date(end)],
     );
     await q.commitTransaction();
+    return end;
   } catch (e) {
     await q.rollbackTransaction();
     throw e;
