@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { run } from '../infra/processes.js';
 
 export const pythonWorkers = fileURLToPath(new URL('../../../python-workers/', import.meta.url));
 
@@ -25,3 +26,14 @@ export function readyVenvPython(): string | undefined {
 
 export const VENV_NOT_READY =
   'python-workers venv not ready: run `bash python-workers/setup.sh` (or set SWITCHFORGE_AUDIO_PYTHON)';
+
+/**
+ * The python of the python-workers venv, built by `python-workers/setup.sh` if it is not there
+ * yet (what the benchmarks need; tests use readyVenvPython and skip instead of building).
+ */
+export async function ensureVenvPython(timeoutMs: number): Promise<string> {
+  const setup = await run('bash', [join(pythonWorkers, 'setup.sh')], { cwd: pythonWorkers, timeoutMs });
+  if (setup.code !== 0)
+    throw new Error(`python-workers/setup.sh exited ${setup.code}: ${setup.stderr.slice(-2000)}`);
+  return join(setup.stdout.trim().split('\n').at(-1)!, 'bin', 'python');
+}

@@ -13,6 +13,7 @@
  * says where its time goes: Temporal's hand-overs, each activity, Python's start-up and phases.
  */
 import { synthWav } from '../audio/synth-wav.js';
+import { ensureVenvPython } from '../audio/venv-python.js';
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -48,13 +49,6 @@ export interface AudioBenchOptions {
   readonly progress: (line: string) => void;
 }
 
-async function venvPython(timeoutMs: number): Promise<string> {
-  const setup = await run('bash', [join(pythonWorkers, 'setup.sh')], { cwd: repoRoot, timeoutMs });
-  if (setup.code !== 0)
-    throw new Error(`python-workers/setup.sh exited ${setup.code}: ${setup.stderr.slice(-2000)}`);
-  return join(setup.stdout.trim().split('\n').at(-1)!, 'bin', 'python');
-}
-
 async function timed(body: () => Promise<void>): Promise<number> {
   const t0 = performance.now();
   await body();
@@ -63,7 +57,7 @@ async function timed(body: () => Promise<void>): Promise<number> {
 
 export async function runAudioPipelineBenchmark(options: AudioBenchOptions): Promise<Figure[]> {
   const { seconds, rounds, timeoutMs, progress } = options;
-  const python = await venvPython(timeoutMs);
+  const python = await ensureVenvPython(timeoutMs);
   const workDir = await mkdtemp(join(tmpdir(), 'switchforge-audio-bench-'));
   const storageRoot = join(workDir, 'storage');
   await mkdir(join(storageRoot, 'in'), { recursive: true });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../infra/paths.js';
 import { run } from '../infra/processes.js';
+import { ensureVenvPython } from '../audio/venv-python.js';
 import type * as ApiBench from '../../../api/src/bench/index.js';
 import { formatRate, formatSeconds, type Figure } from './figures.js';
 
@@ -90,15 +91,8 @@ export async function runAnalyzerBenchmark(options: {
   repeat: number;
   timeoutMs: number;
 }): Promise<Figure[]> {
-  const setup = await run('bash', [join(repoRoot, 'python-workers/setup.sh')], {
-    cwd: repoRoot,
-    timeoutMs: options.timeoutMs,
-  });
-  if (setup.code !== 0)
-    throw new Error(`python-workers/setup.sh exited ${setup.code}: ${setup.stderr.slice(-2000)}`);
-  const venv = setup.stdout.trim().split('\n').at(-1)!;
   const r = await run(
-    join(venv, 'bin/python'),
+    await ensureVenvPython(options.timeoutMs),
     [
       join(repoRoot, 'python-workers/bench_analyzer.py'),
       '--minutes',

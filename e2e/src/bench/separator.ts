@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../infra/paths.js';
 import { run } from '../infra/processes.js';
+import { ensureVenvPython } from '../audio/venv-python.js';
 import { formatSeconds, type Figure } from './figures.js';
 
 export interface SeparatorFigure {
@@ -67,18 +68,12 @@ export async function runSeparatorBenchmark(options: {
   seconds: number;
   timeoutMs: number;
 }): Promise<Figure[]> {
-  const setup = await run('bash', [join(repoRoot, 'python-workers/setup.sh')], {
-    cwd: repoRoot,
-    timeoutMs: options.timeoutMs,
-  });
-  if (setup.code !== 0)
-    throw new Error(`python-workers/setup.sh exited ${setup.code}: ${setup.stderr.slice(-2000)}`);
-  const venv = setup.stdout.trim().split('\n').at(-1)!;
+  const python = await ensureVenvPython(options.timeoutMs);
   const dir = await mkdtemp(join(tmpdir(), 'switchforge-separator-bench-'));
   try {
     const out = join(dir, 'figures.json');
     const r = await run(
-      join(venv, 'bin/python'),
+      python,
       [
         join(repoRoot, 'python-workers/bench_separator.py'),
         '--seconds',

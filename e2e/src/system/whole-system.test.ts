@@ -96,20 +96,23 @@ async function connectedCount(): Promise<number> {
   return out.split('\n').filter((s) => s.trim() === 'True').length;
 }
 
-interface ApiPod {
+interface RunningPod {
   name: string;
   ip: string;
 }
 
-/** The chart's API pods that have a running process. */
-async function apiPods(): Promise<ApiPod[]> {
+/**
+ * Pods of one of the chart's components that are not being deleted and whose process the pod
+ * runner has running, with their pod IPs.
+ */
+async function runningPods(component: string): Promise<RunningPod[]> {
   const out = await kubectl([
     'get',
     'pods',
     '-n',
     ns,
     '-l',
-    'app.kubernetes.io/component=api',
+    `app.kubernetes.io/component=${component}`,
     '-o',
     'jsonpath={range .items[*]}{.metadata.name} {.status.podIP} {.metadata.deletionTimestamp}{"\\n"}{end}',
   ]);
@@ -119,25 +122,6 @@ async function apiPods(): Promise<ApiPod[]> {
     .map((l) => l.trim().split(' '))
     .filter((f) => f.length === 2 && running.has(`${ns}/${f[0]}`))
     .map(([name, ip]) => ({ name: name!, ip: ip! }));
-}
-
-/** Live (running) pods of the audio worker pool. */
-async function poolPods(): Promise<string[]> {
-  const out = await kubectl([
-    'get',
-    'pods',
-    '-n',
-    ns,
-    '-l',
-    'app.kubernetes.io/component=audio-worker',
-    '-o',
-    'jsonpath={range .items[*]}{.metadata.name} {.metadata.deletionTimestamp}{"\\n"}{end}',
-  ]);
-  const running = new Set(pods.runner.pods);
-  return out
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.includes(' ') && running.has(`${ns}/${l}`));
 }
 
 async function audioJob(name: string): Promise<AudioJob | undefined> {
@@ -341,7 +325,7 @@ describe(
       async () => {
         await waitFor(
           'two audio worker pods running',
-          async () => (await poolPods()).length === 2,
+          async () => (await runningPods('audio-worker')).length === 2,
           120_000,
           500,
         );
@@ -516,8 +500,8 @@ describe(
       const replicas = await waitForValue(
         'two ready API pods',
         async () => {
-          const ready: ApiPod[] = [];
-          for (const p of await apiPods()) {
+          const ready: RunningPod[] = [];
+          for (const p of await runningPods('api')) {
             const r = await fetch(`http://${p.ip}:8080/readyz`).catch(() => undefined);
             if (r?.status === 200) ready.push(p);
           }
@@ -532,7 +516,7 @@ describe(
       deviceUpdates(namespace: $ns, name: $name, sinceSequence: $since) { sequence dropped gap { reason } }
     }`;
 
-      const [first, second] = replicas as [ApiPod, ApiPod];
+      const [first, second] = replicas as [RunningPod, RunningPod];
       const client = wsClient(`http://${first.ip}:8080/graphql`, token);
       const closed = new Promise<{ code: number; at: number }>((resolve) =>
         client.on('closed', (e) => resolve({ code: (e as { code: number }).code, at: Date.now() })),

@@ -123,22 +123,9 @@ export class AudioJobReconciler implements Reconciler {
       return { requeueAfterMs: 500 };
     }
     const removed = await this.deps.storage.removeJobFiles(uid);
-    await this.deps.customObjects.patchNamespacedCustomObject(
-      {
-        group: GROUP,
-        version: VERSION,
-        plural: AUDIO_JOB.plural,
-        namespace: job.metadata.namespace!,
-        name: job.metadata.name!,
-        // resourceVersion makes this a compare-and-swap: a stale cache gets a conflict and a retry.
-        body: {
-          metadata: {
-            resourceVersion: job.metadata.resourceVersion,
-            finalizers: (job.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),
-          },
-        },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    await this.setFinalizers(
+      job,
+      (job.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),
     );
     log.info('audio job cleaned up', {
       job: `${job.metadata.namespace}/${job.metadata.name}`,
@@ -148,6 +135,10 @@ export class AudioJobReconciler implements Reconciler {
   }
 
   private async addFinalizer(job: AudioJob): Promise<void> {
+    await this.setFinalizers(job, [...(job.metadata.finalizers ?? []), FINALIZER]);
+  }
+
+  private async setFinalizers(job: AudioJob, finalizers: string[]): Promise<void> {
     await this.deps.customObjects.patchNamespacedCustomObject(
       {
         group: GROUP,
@@ -155,12 +146,8 @@ export class AudioJobReconciler implements Reconciler {
         plural: AUDIO_JOB.plural,
         namespace: job.metadata.namespace!,
         name: job.metadata.name!,
-        body: {
-          metadata: {
-            resourceVersion: job.metadata.resourceVersion,
-            finalizers: [...(job.metadata.finalizers ?? []), FINALIZER],
-          },
-        },
+        // resourceVersion makes this a compare-and-swap: a stale cache gets a conflict and a retry.
+        body: { metadata: { resourceVersion: job.metadata.resourceVersion, finalizers } },
       },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration, readEnvConfig } from '@switchforge/platform/config';
+import { parseDuration, readEnvConfig, TEMPORAL_TLS_ENV } from '@switchforge/platform/config';
 
 const duration = (fallback: string) =>
   z
@@ -144,14 +144,7 @@ export interface AudioOperatorConfig {
 export function readAudioOperatorConfig(env: NodeJS.ProcessEnv = process.env): AudioOperatorConfig {
   const e = readEnvConfig(schema, env);
   const temporalTlsEnv = Object.fromEntries(
-    (
-      [
-        'TEMPORAL_TLS_CA_FILE',
-        'TEMPORAL_TLS_CERT_FILE',
-        'TEMPORAL_TLS_KEY_FILE',
-        'TEMPORAL_TLS_SERVER_NAME',
-      ] as const
-    ).flatMap((k) => (e[k] ? [[k, e[k]]] : [])),
+    Object.values(TEMPORAL_TLS_ENV).flatMap((k) => (e[k] ? [[k, e[k]]] : [])),
   );
   return {
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE },
