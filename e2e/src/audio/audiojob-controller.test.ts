@@ -35,6 +35,7 @@ import {
 } from '../../../worker/src/audio/worker.js';
 import { DEFAULT_HTTP_LIMITS } from '../../../worker/src/audio/sources/http.js';
 import { workflowIdForJob } from '../../../worker/src/audio/workflow-id.js';
+import { isAlive } from '../infra/processes.js';
 
 const crd = (file: string) => fileURLToPath(new URL(`../../../crds/${file}`, import.meta.url));
 const suffix = randomBytes(4).toString('hex');
@@ -146,14 +147,6 @@ const exists = (p: string) =>
     () => true,
     () => false,
   );
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function workflowCount(uid: string): Promise<number> {
   let n = 0;
@@ -318,12 +311,12 @@ describe('AudioJob → Temporal workflow → audio workers, on real servers', ()
       (j) => j.status?.phase === 'Running' && j.status.stage === 'separate',
     );
     const pid = await waitFor('the separator to start', () => pidOf('doomed', 'separator'));
-    assert.ok(alive(pid));
+    assert.ok(isAlive(pid));
     assert.ok(await exists(join(storageRoot, 'jobs', uid)));
 
     const deletedAt = Date.now();
     await ok(['delete', 'audiojob', 'doomed', '-n', namespace, '--wait=false']);
-    await waitFor('the separator to die', async () => !alive(pid), 5_000);
+    await waitFor('the separator to die', async () => !isAlive(pid), 5_000);
     assert.ok(Date.now() - deletedAt < 5_000);
     await waitFor('the AudioJob to be gone', async () => (await getJob('doomed')) === undefined, 15_000);
     assert.equal(await exists(join(storageRoot, 'jobs', uid)), false);
@@ -356,7 +349,7 @@ describe('AudioJob → Temporal workflow → audio workers, on real servers', ()
       (j) => j.status?.phase === 'Cancelled',
       15_000,
     );
-    assert.equal(alive(pid), false);
+    assert.equal(isAlive(pid), false);
     assert.equal(cancelled.status?.conditions?.find((c) => c.type === 'Progressing')?.reason, 'Cancelled');
     assert.equal(cancelled.status?.observedGeneration, cancelled.metadata.generation);
     // The object stays (only deletion removes it), with its finalizer; the workflow's cleanup removed the files.

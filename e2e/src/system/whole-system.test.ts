@@ -36,6 +36,7 @@ import type { AudioJob } from '@switchforge/platform/crd';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isAlive } from '../infra/processes.js';
 
 const ns = 'whole-system';
 const names = Array.from({ length: 20 }, (_, i) => `dev-${String(i + 1).padStart(2, '0')}`);
@@ -142,15 +143,6 @@ async function separatorProcess(): Promise<number | undefined> {
     }
   }
   return undefined;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function waitForValue<T>(what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> {
@@ -357,7 +349,7 @@ describe(
         const killedIdentity = `${workerPid}@${hostname()}`;
         const killedAt = Date.now();
         assert.equal(pods.runner.crash(ns, pod), 1);
-        await waitFor('the killed separator to be gone', async () => !alive(separator), 5_000, 100);
+        await waitFor('the killed separator to be gone', async () => !isAlive(separator), 5_000, 100);
 
         const done = await waitForValue(
           'the AudioJob to end',

@@ -75,9 +75,9 @@ export class DeviceReconciler implements Reconciler {
 
     const now = this.now();
     const expiry = leaseExpiry(lease);
-    // No live collector: any worker pod of this device stranded on a lost node is deleted, so
-    // its Deployment replaces it on a live node without waiting for the node controller.
-    // Only a device that had a collector can be stranded; one still starting is left alone.
+    // No live collector: any worker pod of this device stranded on a lost node is replaced on a
+    // live node without waiting for the node controller. Only a device that had a collector can
+    // be stranded; one still starting is left alone.
     const stranded =
       expiry && expiry <= now
         ? this.caches.pods
@@ -85,7 +85,6 @@ export class DeviceReconciler implements Reconciler {
             .filter(
               (p) =>
                 p.metadata?.labels?.[LABEL_DEVICE] === name &&
-                !p.metadata?.deletionTimestamp &&
                 p.spec?.nodeName !== undefined &&
                 this.nodeLost(p.spec.nodeName),
             )
@@ -105,12 +104,12 @@ export class DeviceReconciler implements Reconciler {
           ]
         : previously;
     const deployment = await this.applyDeployment(device, avoid);
-    // A template that now avoids another node rolls out: the old ReplicaSet goes to zero and
-    // takes the stranded pod with it. Deleting the pod ourselves before the rollout starts would
-    // let the old ReplicaSet recreate it, without the exclusion, back on the lost node; so pods
-    // are deleted here only once the template already avoids their node (the next pass).
-    const templateChanged = [...avoid].sort().join(',') !== [...previously].sort().join(',');
-    if (!templateChanged) for (const pod of stranded) await this.evict(pod);
+    // The template that now avoids the lost node rolls out: the old ReplicaSet goes to zero and
+    // deletes the stranded pod. Deleting it ourselves first would let the old ReplicaSet recreate
+    // it, without the exclusion, back on the lost node. No kubelet is left to finish that
+    // deletion, so a stranded pod already being deleted is removed at once (grace 0), as the
+    // node controller would do much later.
+    for (const pod of stranded) if (pod.metadata?.deletionTimestamp) await this.evict(pod);
 
     const { status, transitions } = computeDeviceStatus(device, { deployment, lease, holderPod }, now);
     if (statusChanged(device.status, status, now)) {
@@ -162,9 +161,9 @@ export class DeviceReconciler implements Reconciler {
     return !node || ready !== 'True' || heartbeatStale;
   }
 
-  /** A worker whose lease lapsed on a lost node is deleted so its Deployment replaces it elsewhere. */
+  /** Finishes the deletion of a worker on a lost node, where no kubelet will. */
   private async evict(pod: V1Pod): Promise<void> {
-    log.warn('evicting worker on lost node', { pod: pod.metadata?.name, node: pod.spec?.nodeName });
+    log.warn('removing worker stranded on lost node', { pod: pod.metadata?.name, node: pod.spec?.nodeName });
     try {
       await this.clients.core.deleteNamespacedPod({
         name: pod.metadata!.name!,

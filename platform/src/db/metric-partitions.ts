@@ -1,5 +1,5 @@
 import type { DataSource, QueryRunner } from 'typeorm';
-import { PARTITION_MAINTENANCE_LOCK } from './metric-rollup-keys.js';
+import { PARTITION_MAINTENANCE_LOCK, withSchemaLock } from './metric-rollup-keys.js';
 
 export interface PartitionMaintenanceOptions {
   /** Day partitions kept ready ahead of today, so no day's samples fall into the default one. */
@@ -30,25 +30,13 @@ export async function maintainMetricPartitions(
   db: DataSource,
   options: PartitionMaintenanceOptions = {},
 ): Promise<PartitionMaintenanceResult> {
-  const q = db.createQueryRunner();
-  await q.connect();
-  try {
-    const [lock] = (await q.query(`SELECT pg_try_advisory_lock($1, hashtext(current_schema())) AS ok`, [
-      PARTITION_MAINTENANCE_LOCK,
-    ])) as Array<{
-      ok: boolean;
-    }>;
-    if (!lock?.ok) return { ran: false, created: 0, dropped: [] };
-    try {
-      return await maintain(q, options);
-    } finally {
-      await q.query(`SELECT pg_advisory_unlock($1, hashtext(current_schema()))`, [
-        PARTITION_MAINTENANCE_LOCK,
-      ]);
+  return (
+    (await withSchemaLock(db, PARTITION_MAINTENANCE_LOCK, (q) => maintain(q, options))) ?? {
+      ran: false,
+      created: 0,
+      dropped: [],
     }
-  } finally {
-    await q.release();
-  }
+  );
 }
 
 async function maintain(

@@ -1,7 +1,12 @@
 import type { DataSource, QueryRunner } from 'typeorm';
 import { maintenanceMetrics } from './maintenance-metrics.js';
 import { maintainMetricPartitions, type PartitionMaintenanceOptions } from './metric-partitions.js';
-import { ROLLUP_REFRESH_LOCK, ROLLUP_SECONDS, ROLLUP_WRITERS_LOCK } from './metric-rollup-keys.js';
+import {
+  ROLLUP_REFRESH_LOCK,
+  ROLLUP_SECONDS,
+  ROLLUP_WRITERS_LOCK,
+  withSchemaLock,
+} from './metric-rollup-keys.js';
 
 export interface RollupRefreshOptions {
   /** Minutes newer than now − lag stay raw: samples still arriving there are not late. */
@@ -37,36 +42,23 @@ export async function refreshMetricRollups(
   const lagMs = (options.lagSeconds ?? 60) * 1000;
   const maxStepMs = (options.maxStepSeconds ?? 86_400) * 1000;
   const deadline = Date.now() + (options.budgetMs ?? 30_000);
-  const q = db.createQueryRunner();
-  await q.connect();
-  try {
-    const [lock] = (await q.query(`SELECT pg_try_advisory_lock($1, hashtext(current_schema())) AS ok`, [
-      ROLLUP_REFRESH_LOCK,
-    ])) as Array<{
-      ok: boolean;
-    }>;
-    if (!lock?.ok) return { ran: false, watermark: null, ranges: 0 };
-    try {
-      let ranges = await reaggregateInvalidated(q);
-      const [state] = (await q.query(
-        `SELECT watermark, now() AS now FROM metric_rollup_state WHERE id = 1`,
-      )) as Array<{ watermark: Date | null; now: Date }>;
-      const target = floorStep(state!.now.getTime() - lagMs);
-      let watermark = state!.watermark;
-      let start: number | undefined = watermark?.getTime();
-      while ((start === undefined || start < target) && Date.now() < deadline) {
-        const end = await advance(q, start, target, maxStepMs);
-        ranges += await reaggregateInvalidated(q);
-        watermark = new Date(end);
-        start = end;
-      }
-      return { ran: true, watermark, ranges };
-    } finally {
-      await q.query(`SELECT pg_advisory_unlock($1, hashtext(current_schema()))`, [ROLLUP_REFRESH_LOCK]);
+  const result = await withSchemaLock(db, ROLLUP_REFRESH_LOCK, async (q) => {
+    let ranges = await reaggregateInvalidated(q);
+    const [state] = (await q.query(
+      `SELECT watermark, now() AS now FROM metric_rollup_state WHERE id = 1`,
+    )) as Array<{ watermark: Date | null; now: Date }>;
+    const target = floorStep(state!.now.getTime() - lagMs);
+    let watermark = state!.watermark;
+    let start: number | undefined = watermark?.getTime();
+    while ((start === undefined || start < target) && Date.now() < deadline) {
+      const end = await advance(q, start, target, maxStepMs);
+      ranges += await reaggregateInvalidated(q);
+      watermark = new Date(end);
+      start = end;
     }
-  } finally {
-    await q.release();
-  }
+    return { ran: true, watermark, ranges };
+  });
+  return result ?? { ran: false, watermark: null, ranges: 0 };
 }
 
 /**
