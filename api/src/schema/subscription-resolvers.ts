@@ -14,12 +14,21 @@ interface DeviceUpdatesArgs {
   sinceSequence?: number | null;
 }
 
-function deviceUpdate(namespace: string, name: string, e: LiveEvent, dropped: number) {
+/**
+ * The sequence a gap marker carries: the highest one a client may resume from without losing the
+ * batch that follows the marker (that batch has sequence `resumeFrom`), and never below what the
+ * client already had (`since`; a failed catch-up has no `resumeFrom`).
+ */
+export function gapMarkerSequence(gap: { since: number; resumeFrom: number }): number {
+  return Math.max(gap.since, gap.resumeFrom - 1);
+}
+
+export function deviceUpdate(namespace: string, name: string, e: LiveEvent, dropped: number) {
   if (e.kind === 'gap') {
     return {
       namespace,
       name,
-      sequence: e.resumeFrom,
+      sequence: gapMarkerSequence(e),
       committedAt: new Date(),
       values: [],
       dropped,

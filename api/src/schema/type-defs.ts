@@ -243,6 +243,10 @@ export const typeDefs = /* GraphQL */ `
   type DeviceUpdate {
     namespace: String!
     name: String!
+    """
+    The batch's sequence. On a gap marker, the sequence just below the first batch after the gap
+    (gap.resumedAt): resuming from the last sequence received, marker or batch, loses nothing.
+    """
     sequence: Sequence!
     committedAt: DateTime!
     values: [MetricValue!]!

@@ -28,6 +28,11 @@ export interface ApiFixture {
   workerPod: string;
   startApi(overrides?: Partial<ApiServerOptions>): Promise<ApiServer>;
   publish(device: string, values: number[], path?: string): number[];
+  /**
+   * The device worker restarts: its live server stops and a new one, with an empty ring, serves
+   * on the same port, issuing sequences above the old one's (the hybrid clock moved on).
+   */
+  restartWorker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -114,8 +119,8 @@ export async function startApiFixture(tag: string): Promise<ApiFixture> {
     (await ok(infra, ['create', 'token', 'reader', '-n', ns, '--duration=1h'])).trim();
   const tokens = { a: await token(namespaces.a), b: await token(namespaces.b) };
 
-  const feed = new LiveFeed();
-  const live = await startLiveServer(feed, { host: '127.0.0.1', port: 0, heartbeatMs: 1_000 });
+  let feed = new LiveFeed();
+  let live = await startLiveServer(feed, { host: '127.0.0.1', port: 0, heartbeatMs: 1_000 });
   const lease = {
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
@@ -140,8 +145,12 @@ export async function startApiFixture(tag: string): Promise<ApiFixture> {
     namespaces,
     tokens,
     schema,
-    feed,
-    live,
+    get feed() {
+      return feed;
+    },
+    get live() {
+      return live;
+    },
     workerPod,
     async startApi(overrides = {}) {
       const s = await startApiServer({
@@ -177,6 +186,14 @@ export async function startApiFixture(tag: string): Promise<ApiFixture> {
             ],
           })!.seq,
       );
+    },
+    async restartWorker() {
+      const port = live.port;
+      const last = Math.max(0, ...feed.devices().map((d) => feed.head(d) ?? 0));
+      await live.close();
+      // A successor whose clock is ahead of the last sequence, as the hybrid clock assumes.
+      feed = new LiveFeed({ now: () => Math.max(Date.now(), last / 1000 + 1) });
+      live = await startLiveServer(feed, { host: '127.0.0.1', port, heartbeatMs: 1_000 });
     },
     async stop() {
       for (const s of servers) await s.close().catch(() => undefined);

@@ -127,6 +127,64 @@ test('a second subscriber joining with an older sequence catches up without dist
   );
 });
 
+test('after a worker restart, a client resuming from the gap marker’s sequence (before the next batch) still gets that batch', async () => {
+  const api = await fx.startApi();
+  const client = wsClient(api.url, fx.tokens.a);
+  const FULL = `subscription($ns: String!, $since: Sequence) {
+    deviceUpdates(namespace: $ns, name: "leaf1", sinceSequence: $since) {
+      sequence gap { afterSequence resumedAt reason } values { value }
+    }
+  }`;
+  interface Full {
+    deviceUpdates: {
+      sequence: string;
+      gap: { afterSequence: string; resumedAt: string; reason: string } | null;
+      values: { value: number | null }[];
+    };
+  }
+  const sub = collect<Full>(client, FULL, { ns: fx.namespaces.a }, 4);
+  await waitForUpstream(api);
+  const [old] = fx.publish('leaf1', [300]);
+  await waitFor(() => api.services.hub.upstreamCount > 0 && fx.live.readers().length > 0);
+  await fx.restartWorker();
+  // The API's upstream reconnects to the new worker with the old sequence and gets a gap marker.
+  await waitFor(() => fx.live.readers().length > 0);
+  const [first, second] = fx.publish('leaf1', [301, 302]);
+  const messages = (await sub.done).map((m) => m.data!.deviceUpdates);
+  await client.dispose();
+  const marker = messages.find((m) => m.gap !== null)!;
+  assert.equal(marker.gap?.reason, 'worker-restarted', JSON.stringify(messages));
+  assert.equal(marker.gap?.afterSequence, String(old));
+  assert.equal(marker.gap?.resumedAt, String(first));
+  assert.ok(BigInt(marker.sequence) < BigInt(first!), 'the marker is below the batch that follows it');
+  assert.deepEqual(
+    messages.map((m) => m.sequence),
+    [String(old), marker.sequence, String(first), String(second)],
+  );
+
+  // Resume exactly between the marker and the batch after it: on the same replica (its ring) and
+  // on a new one (which asks the worker).
+  for (const target of [api, await fx.startApi()]) {
+    const resumed = wsClient(target.url, fx.tokens.a);
+    const again = collect<Full>(resumed, FULL, { ns: fx.namespaces.a, since: marker.sequence }, 2);
+    const got = (await again.done).map((m) => m.data!.deviceUpdates);
+    await resumed.dispose();
+    assert.deepEqual(
+      got.map((m) => [m.sequence, m.gap, m.values[0]?.value]),
+      [
+        [String(first), null, 301],
+        [String(second), null, 302],
+      ],
+    );
+  }
+  await api.close();
+});
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await sleep(50);
+  assert.ok(condition(), 'timed out');
+}
+
 async function waitForUpstream(api: ApiServer): Promise<void> {
   for (let i = 0; i < 100 && (api.services.hub.upstreamCount === 0 || fx.live.readers().length === 0); i++)
     await sleep(50);

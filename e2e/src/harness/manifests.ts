@@ -17,6 +17,29 @@ export function caSecret(meta: Meta, caPem: string | Buffer): object {
   return { apiVersion: 'v1', kind: 'Secret', metadata: meta, stringData: { 'ca.crt': caPem.toString() } };
 }
 
+/**
+ * A gNMI Device for a simulator on loopback: TLS against the CA in Secret `lab-ca` (server name
+ * localhost), login from Secret `login`, one sampled counters subscription; `spec` overrides.
+ */
+export function gnmiDevice(meta: Meta, port: number, spec: Record<string, unknown> = {}): object {
+  return {
+    apiVersion: 'switchforge.io/v1alpha1',
+    kind: 'Device',
+    metadata: meta,
+    spec: {
+      address: '127.0.0.1',
+      port,
+      protocol: 'gnmi',
+      credentials: { secretRef: { name: 'login' } },
+      tls: { caSecretRef: { name: 'lab-ca' }, serverName: 'localhost' },
+      subscriptions: [
+        { path: '/interfaces/interface[name=*]/state/counters', mode: 'sample', sampleInterval: '1s' },
+      ],
+      ...spec,
+    },
+  };
+}
+
 export interface NamespaceTools {
   kubectl(...args: string[]): ReturnType<Infra['kubernetes']['kubectl']>;
   /** Applies the documents in the namespace; a refusal fails the test with kubectl's message. */

@@ -1,3 +1,11 @@
+import { migrate } from '@switchforge/platform/db';
+import type { TestPki } from '../simulators/certs.js';
+import {
+  startGnmiSimulator,
+  type GnmiSimulator,
+  type GnmiSimulatorOptions,
+} from '../simulators/gnmi/server.js';
+import { caSecret, loginSecret } from './manifests.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -108,6 +116,51 @@ export async function startPodRunner(
       if (!process.env.SWITCHFORGE_KEEP_POD_LOGS) rmSync(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * What a Device suite runs beside its infra: the database schema of its own (migrated), the
+ * operator watching the namespace, and the pod runner starting its worker pods.
+ */
+export async function startDevicePlatform(
+  infra: Infra,
+  namespace: string,
+): Promise<{ operator: OperatorHandle; pods: PodRunnerHandle; stop(): Promise<void> }> {
+  const schema = namespace.replace(/-/g, '_');
+  await migrate({ url: infra.postgres.dsn, schema });
+  const databaseUrl = `${infra.postgres.dsn}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const operator = await startOperator(infra, { namespace, databaseUrl });
+  const pods = await startPodRunner(infra, namespace);
+  return {
+    operator,
+    pods,
+    stop: async () => {
+      await pods.stop();
+      await operator.stop();
+    },
+  };
+}
+
+/**
+ * A gNMI simulator as `gnmiDevice` (harness/manifests.ts) expects it: switch leaf1 on loopback,
+ * TLS with the test PKI's server certificate, the login of `labSwitchSecrets`.
+ */
+export function startLabSwitch(
+  pki: TestPki,
+  options: Partial<GnmiSimulatorOptions> = {},
+): Promise<GnmiSimulator> {
+  return startGnmiSimulator({
+    deviceNames: ['leaf1'],
+    interfaces: 2,
+    tls: { cert: pki.server.cert, key: pki.server.key },
+    credentials: { username: 'telemetry', password: 's3cret' },
+    ...options,
+  });
+}
+
+/** The Secrets `gnmiDevice` names, for the switch `startLabSwitch` starts. */
+export function labSwitchSecrets(pki: TestPki): object[] {
+  return [loginSecret({ name: 'login' }, 'telemetry', 's3cret'), caSecret({ name: 'lab-ca' }, pki.ca.cert)];
 }
 
 export { waitFor };

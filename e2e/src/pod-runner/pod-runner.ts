@@ -79,6 +79,14 @@ export class PodRunner {
     return [...new Set([...this.running.values()].filter((r) => r.child).map((r) => podKey(r.pod)))];
   }
 
+  /** How often each running pod's containers exited and were started again (kubelet's restartCount). */
+  restarts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const r of this.running.values())
+      counts.set(podKey(r.pod), (counts.get(podKey(r.pod)) ?? 0) + r.restarts);
+    return counts;
+  }
+
   logFile(namespace: string, pod: string, container: string): string {
     return join(this.options.stateDir, 'logs', `${namespace}_${pod}_${container}.log`);
   }

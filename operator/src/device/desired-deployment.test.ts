@@ -1,7 +1,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Device } from '@switchforge/platform/crd';
-import { avoidedNodes, desiredDeployment, type WorkerSettings } from './desired-deployment.js';
+import fc from 'fast-check';
+import { deviceLeaseName } from '@switchforge/platform/device-worker';
+import {
+  avoidedNodes,
+  desiredDeployment,
+  workerResources,
+  type WorkerSettings,
+} from './desired-deployment.js';
 
 const device: Device = {
   apiVersion: 'switchforge.io/v1alpha1',
@@ -69,5 +76,62 @@ describe('the worker Deployment around a lost node', () => {
     };
     assert.deepEqual(avoidedNodes(d), []);
     assert.deepEqual(avoidedNodes(undefined), []);
+  });
+});
+
+describe('names, labels, Secrets and resources of the worker Deployment', () => {
+  // What the apiserver demands of what we derive (apimachinery's validation).
+  const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+  const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+  const segment = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?$/);
+  /** Every Device name the CRD admits: a DNS subdomain of at most 63 characters. */
+  const deviceName = fc
+    .array(segment, { minLength: 1, maxLength: 4 })
+    .map((parts) => parts.join('.'))
+    .filter((n) => n.length <= 63);
+
+  test('every Device name the CRD admits yields a valid Deployment name, Lease name and label values', () => {
+    fc.assert(
+      fc.property(deviceName, (name) => {
+        const d = desiredDeployment({ ...device, metadata: { ...device.metadata, name } }, settings);
+        const names = [d.metadata!.name!, deviceLeaseName(name)];
+        for (const n of names) assert.ok(n.length <= 63 && DNS_SUBDOMAIN.test(n), n);
+        const labels = {
+          ...d.metadata!.labels,
+          ...d.spec!.template.metadata!.labels,
+          ...d.spec!.selector.matchLabels,
+        };
+        for (const v of Object.values(labels)) assert.ok(v.length <= 63 && LABEL_VALUE.test(v), v);
+      }),
+      { seed: 1313, numRuns: 500 },
+    );
+  });
+
+  test('Secret volumes are optional, so that a missing Secret reaches the worker, which names it', () => {
+    const d = desiredDeployment(device, settings);
+    assert.deepEqual(
+      d.spec!.template.spec!.volumes!.map((v) => [v.name, v.secret?.secretName, v.secret?.optional]),
+      [['credentials', 'leaf1-login', true]],
+    );
+  });
+
+  test('a request above a default limit raises that limit; the Device’s own limits stay', () => {
+    const cases: [NonNullable<Device['spec']['resources']>, { requests: object; limits: object }][] = [
+      [{}, { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } }],
+      [
+        { requests: { memory: '1Gi' } },
+        { requests: { cpu: '50m', memory: '1Gi' }, limits: { memory: '1Gi' } },
+      ],
+      [
+        { requests: { memory: '256Mi' } },
+        { requests: { cpu: '50m', memory: '256Mi' }, limits: { memory: '512Mi' } },
+      ],
+      [
+        { requests: { memory: '1Gi' }, limits: { memory: '2Gi' } },
+        { requests: { cpu: '50m', memory: '1Gi' }, limits: { memory: '2Gi' } },
+      ],
+      [{ requests: { cpu: 2 } }, { requests: { cpu: '2', memory: '128Mi' }, limits: { memory: '512Mi' } }],
+    ];
+    for (const [own, want] of cases) assert.deepEqual(workerResources(settings.defaultResources, own), want);
   });
 });

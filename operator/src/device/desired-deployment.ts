@@ -11,6 +11,7 @@ import {
   workerDeploymentName,
   deviceLeaseName,
 } from '@switchforge/platform/device-worker';
+import { quantityValue } from './quantity.js';
 
 export interface WorkerSettings {
   image: string;
@@ -82,8 +83,10 @@ export function desiredDeployment(
   const labels = workerLabels(device);
   const volumes: V1Volume[] = [];
   const mounts: V1VolumeMount[] = [];
+  // Optional: a missing Secret would hold the pod in ContainerCreating with the cause only in a
+  // kubelet Event; started, the worker names the Secret and key in the Device's status instead.
   const secretVolume = (volume: string, secretName: string, mountPath: string) => {
-    volumes.push({ name: volume, secret: { secretName, defaultMode: 0o400 } });
+    volumes.push({ name: volume, secret: { secretName, defaultMode: 0o400, optional: true } });
     mounts.push({ name: volume, mountPath, readOnly: true });
   };
   secretVolume('credentials', spec.credentials.secretRef.name, SECRET_MOUNTS.credentials);
@@ -122,10 +125,7 @@ export function desiredDeployment(
     ...(settings.otlpEndpoint ? [{ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: settings.otlpEndpoint }] : []),
     ...(settings.extraEnv ?? []),
   ];
-  const resources = {
-    requests: { ...settings.defaultResources.requests, ...stringify(spec.resources?.requests) },
-    limits: { ...settings.defaultResources.limits, ...stringify(spec.resources?.limits) },
-  };
+  const resources = workerResources(settings.defaultResources, spec.resources);
 
   return {
     apiVersion: 'apps/v1',
@@ -237,6 +237,26 @@ export function desiredDeployment(
       },
     },
   };
+}
+
+/**
+ * The Device's resources over the operator's defaults. A request above a default limit the Device
+ * does not override raises that limit to the request: the schema checks the Device's own
+ * requests against its own limits only, and the apiserver refuses a request above its limit.
+ */
+export function workerResources(
+  defaults: WorkerSettings['defaultResources'],
+  own: Device['spec']['resources'],
+): { requests: Record<string, string>; limits: Record<string, string> } {
+  const requests = { ...defaults.requests, ...stringify(own?.requests) };
+  const limits = { ...defaults.limits, ...stringify(own?.limits) };
+  for (const [name, request] of Object.entries(stringify(own?.requests))) {
+    if (own?.limits?.[name] !== undefined || limits[name] === undefined) continue;
+    const r = quantityValue(request);
+    const l = quantityValue(limits[name]);
+    if (r !== undefined && l !== undefined && r > l) limits[name] = request;
+  }
+  return { requests, limits };
 }
 
 function stringify(list: Record<string, string | number> | undefined): Record<string, string> {

@@ -22,7 +22,8 @@ import { log } from '@switchforge/platform/log';
 import type { ReconcileResult, Reconciler } from '../machinery/controller.js';
 import { EventRecorder } from '../machinery/event-recorder.js';
 import { splitKey, type SupervisedInformer } from '@switchforge/platform/kube';
-import { computeDeviceStatus, leaseExpiry, statusChanged } from './device-status.js';
+import { applyRefusal } from './apply-refusal.js';
+import { computeDeviceStatus, leaseExpiry, statusChanged, type ObservedWorker } from './device-status.js';
 import { avoidedNodes, desiredDeployment, type WorkerSettings } from './desired-deployment.js';
 import type { NamespaceSetup } from './namespace-setup.js';
 
@@ -103,7 +104,19 @@ export class DeviceReconciler implements Reconciler {
             ]),
           ]
         : previously;
-    const deployment = await this.applyDeployment(device, avoid);
+    // A Deployment the apiserver refuses (a quota, an admission policy, a limit the schema could not
+    // know) is the user's to fix: it becomes the Connected condition and an Event, and is retried
+    // slowly, never a silent loop of failed reconciles.
+    let deployment: V1Deployment | undefined;
+    let applyRefused: ObservedWorker['applyRefused'];
+    try {
+      deployment = await this.applyDeployment(device, avoid);
+    } catch (e) {
+      const refusal = applyRefusal(e);
+      if (!refusal) throw e;
+      applyRefused = { ...refusal, name: workerDeploymentName(name) };
+      log.warn('the apiserver refused the worker deployment', { device: key, ...refusal });
+    }
     // The template that now avoids the lost node rolls out: the old ReplicaSet goes to zero and
     // deletes the stranded pod. Deleting it ourselves first would let the old ReplicaSet recreate
     // it, without the exclusion, back on the lost node. No kubelet is left to finish that
@@ -111,7 +124,11 @@ export class DeviceReconciler implements Reconciler {
     // node controller would do much later.
     for (const pod of stranded) if (pod.metadata?.deletionTimestamp) await this.evict(pod);
 
-    const { status, transitions } = computeDeviceStatus(device, { deployment, lease, holderPod }, now);
+    const { status, transitions } = computeDeviceStatus(
+      device,
+      { ...(deployment ? { deployment } : {}), lease, holderPod, ...(applyRefused ? { applyRefused } : {}) },
+      now,
+    );
     if (statusChanged(device.status, status, now)) {
       await this.clients.customObjects.patchNamespacedCustomObjectStatus(
         { group: GROUP, version: VERSION, plural: DEVICE.plural, namespace, name, body: { status } },
@@ -120,6 +137,7 @@ export class DeviceReconciler implements Reconciler {
       for (const t of transitions)
         await this.events.record(device, { ...t, message: `${t.type}: ${t.message}` });
     }
+    if (applyRefused) return { requeueAfterMs: 60_000 };
     // No watch event fires when a lease lapses: look again just after it would expire, and soon
     // while a lapsed lease waits for its node's lease to lapse too.
     if (expiry && expiry > now) return { requeueAfterMs: expiry.getTime() - now.getTime() + 500 };

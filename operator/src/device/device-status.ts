@@ -10,14 +10,22 @@ import {
   type DeviceStatus,
 } from '@switchforge/platform/crd';
 import { ANNOTATION, BACKUP_ANNOTATION } from '@switchforge/platform/device-worker';
+import type { ApplyRefusal } from './apply-refusal.js';
 
 export interface ObservedWorker {
   deployment?: V1Deployment;
   lease?: V1Lease;
   /** The pod that holds the lease, if it still exists. */
   holderPod?: V1Pod;
-  /** Why a Secret the Device names cannot be used, if so. */
-  missingSecret?: string;
+  /** The apiserver refused the worker Deployment (`name` is the Deployment's). */
+  applyRefused?: ApplyRefusal & { name: string };
+}
+
+export interface ConnectedState {
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  phase: DevicePhase;
 }
 
 export interface StatusTransition {
@@ -62,37 +70,9 @@ export function computeDeviceStatus(
   const expiry = leaseExpiry(observed.lease);
   const leaseLive = expiry !== undefined && expiry > now;
   const annotations = observed.lease?.metadata?.annotations ?? {};
-  const session = leaseLive ? annotations[ANNOTATION.sessionState] : undefined;
-  let phase: DevicePhase;
-
-  if (observed.missingSecret) {
-    set('Connected', 'False', DeviceConditionReason.SecretNotFound, observed.missingSecret);
-    phase = 'Failed';
-  } else if (!leaseLive) {
-    const available = observed.deployment?.status?.availableReplicas ?? 0;
-    const message = observed.lease?.spec?.holderIdentity
-      ? `the collector lease held by ${observed.lease.spec.holderIdentity} expired at ${expiry?.toISOString()}`
-      : available > 0
-        ? 'the worker is running but has not taken the collector lease yet'
-        : 'waiting for the worker pod to start';
-    set('Connected', 'Unknown', DeviceConditionReason.WorkerPending, message);
-    phase = 'Pending';
-  } else if (session === 'connected') {
-    set(
-      'Connected',
-      'True',
-      DeviceConditionReason.Connected,
-      `collecting as ${observed.lease?.spec?.holderIdentity}`,
-    );
-    phase = 'Connected';
-  } else if (session === 'failed') {
-    const reason = annotations[ANNOTATION.reason] ?? DeviceConditionReason.Unreachable;
-    set('Connected', 'False', reason, annotations[ANNOTATION.message] ?? '');
-    phase = 'Failed';
-  } else {
-    set('Connected', 'False', DeviceConditionReason.Backoff, annotations[ANNOTATION.message] ?? 'connecting');
-    phase = 'Connecting';
-  }
+  const connectedNow = connectedState(device, observed, now);
+  set('Connected', connectedNow.status, connectedNow.reason, connectedNow.message);
+  let phase: DevicePhase = connectedNow.phase;
 
   // The worker judges its own health (drops, malformed replies in the last minute) and says so.
   const degraded = leaseLive ? annotations[ANNOTATION.degraded] : undefined;
@@ -150,6 +130,59 @@ export function computeDeviceStatus(
     }
   }
   return { status, transitions };
+}
+
+/** CamelCase as a condition reason must be; anything else from a worker becomes its fallback. */
+const REASON = /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/;
+
+/**
+ * The Device's Connected condition and phase from what the operator sees: a worker Deployment
+ * the apiserver refused, the worker's Lease (and the session state the worker publishes on it).
+ * Pure and table-tested; causes found elsewhere (the kubelet) come in as more `observed` fields.
+ */
+export function connectedState(device: Device, observed: ObservedWorker, now: Date): ConnectedState {
+  const expiry = leaseExpiry(observed.lease);
+  const leaseLive = expiry !== undefined && expiry > now;
+  const annotations = observed.lease?.metadata?.annotations ?? {};
+  const session = leaseLive ? annotations[ANNOTATION.sessionState] : undefined;
+  const refused = observed.applyRefused;
+  if (refused) {
+    return {
+      status: 'False',
+      reason: DeviceConditionReason.WorkerRejected,
+      message: `the apiserver refused worker Deployment ${device.metadata.namespace}/${refused.name} (HTTP ${refused.code}): ${refused.message}`,
+      phase: 'Failed',
+    };
+  }
+  if (!leaseLive) {
+    const available = observed.deployment?.status?.availableReplicas ?? 0;
+    const message = observed.lease?.spec?.holderIdentity
+      ? `the collector lease held by ${observed.lease.spec.holderIdentity} expired at ${expiry?.toISOString()}`
+      : available > 0
+        ? 'the worker is running but has not taken the collector lease yet'
+        : 'waiting for the worker pod to start';
+    return { status: 'Unknown', reason: DeviceConditionReason.WorkerPending, message, phase: 'Pending' };
+  }
+  if (session === 'connected') {
+    return {
+      status: 'True',
+      reason: DeviceConditionReason.Connected,
+      message: `collecting as ${observed.lease?.spec?.holderIdentity}`,
+      phase: 'Connected',
+    };
+  }
+  const message = annotations[ANNOTATION.message] ?? '';
+  if (session === 'failed') {
+    const given = annotations[ANNOTATION.reason] ?? '';
+    const reason = REASON.test(given) ? given : DeviceConditionReason.Unreachable;
+    return { status: 'False', reason, message: message || `the worker reports ${reason}`, phase: 'Failed' };
+  }
+  return {
+    status: 'False',
+    reason: DeviceConditionReason.Backoff,
+    message: message || 'connecting',
+    phase: 'Connecting',
+  };
 }
 
 /** Whether writing `next` over `current` changes anything a reader cares about. */

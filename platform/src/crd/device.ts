@@ -128,6 +128,12 @@ export const DeviceConditionReason = {
   HostKeyMismatch: 'HostKeyMismatch',
   SubscriptionRejected: 'SubscriptionRejected',
   SecretNotFound: 'SecretNotFound',
+  /** A Secret exists without a key the Device needs (e.g. an Opaque Secret where a kubernetes.io/tls one belongs). */
+  SecretKeyMissing: 'SecretKeyMissing',
+  /** A certificate, private key or SSH key in a Secret cannot be parsed or does not fit. */
+  SecretInvalid: 'SecretInvalid',
+  /** The apiserver refused the worker Deployment the operator derived from the Device. */
+  WorkerRejected: 'WorkerRejected',
   WorkerPending: 'WorkerPending',
   Backoff: 'Backoff',
 } as const;

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { formatTime, type Device } from '@switchforge/platform/crd';
 import { ANNOTATION } from '@switchforge/platform/device-worker';
 import type { LeaseLock } from '@switchforge/platform/lease';
-import { errorMessage } from '@switchforge/platform/errors';
+import { errorMessage, InputError } from '@switchforge/platform/errors';
 import { log } from '@switchforge/platform/log';
 import { Backoff } from './backoff.js';
 import type { CollectionPlanner, CollectionUnit } from './collection-plan.js';
@@ -62,6 +62,8 @@ export class DeviceRunner {
   private lastMalformedAt = 0;
   private lastSampleNs = 0n;
   private rateWindow = { at: Date.now(), received: 0, rate: 0 };
+  /** Why the Device cannot be planned into sessions (a Secret to fix), until it can. */
+  private planFailure: { reason: string; message: string } | undefined;
 
   constructor(private readonly options: DeviceRunnerOptions) {
     sessionUp.addCallback((r) => r.observe(this.connected ? 1 : 0, { device: options.device }));
@@ -129,7 +131,19 @@ export class DeviceRunner {
 
   private syncUnits(): void {
     if (!this.device) return;
-    const wanted = new Map(this.options.planner(this.device).map((u) => [u.key, u]));
+    let planned: CollectionUnit[];
+    try {
+      planned = this.options.planner(this.device);
+      this.planFailure = undefined;
+    } catch (e) {
+      // Nothing to connect with until the user fixes the Device or its Secrets; the next
+      // updateDevice plans again. Sessions planned from the old input stop.
+      const reason = e instanceof InputError ? e.reason : 'ConfigInvalid';
+      this.planFailure = { reason, message: errorMessage(e) };
+      log.warn('cannot collect', { device: this.options.device, reason, error: errorMessage(e) });
+      planned = [];
+    }
+    const wanted = new Map(planned.map((u) => [u.key, u]));
     const removed = [...this.units.keys()].filter((k) => !wanted.has(k));
     void this.stopUnits(removed);
     for (const [key, unit] of wanted) if (!this.units.has(key)) this.startUnit(unit);
@@ -241,9 +255,11 @@ export class DeviceRunner {
       };
     }
     const states = [...this.units.values()].map((u) => u.state);
-    const failed = states.find((s): s is Extract<SessionState, { state: 'failed' }> => s.state === 'failed');
+    const failed: { reason: string; message: string } | undefined =
+      this.planFailure ??
+      states.find((s): s is Extract<SessionState, { state: 'failed' }> => s.state === 'failed');
     const session =
-      !this.holding || states.length === 0
+      !this.holding || (states.length === 0 && !this.planFailure)
         ? 'connecting'
         : failed
           ? 'failed'

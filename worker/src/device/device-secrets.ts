@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '@switchforge/platform/errors';
 
@@ -10,7 +10,11 @@ export const SECRET_MOUNTS = {
   sshHostKey: '/var/run/switchforge/ssh-host-key',
 } as const;
 
+export type SecretMount = keyof typeof SECRET_MOUNTS;
+
 export interface DeviceSecrets {
+  /** The keys each mounted Secret holds (file names), for telling a user which one is missing. */
+  keys?: Partial<Record<SecretMount, readonly string[]>>;
   username?: string;
   password?: string;
   privateKey?: string;
@@ -37,7 +41,18 @@ export async function readDeviceSecrets(
     }
     return undefined;
   };
-  const secrets: DeviceSecrets = {};
+  const keys: Partial<Record<SecretMount, readonly string[]>> = {};
+  for (const mount of Object.keys(SECRET_MOUNTS) as SecretMount[]) {
+    try {
+      // The kubelet's own entries (..data, ..2024_...) start with two dots.
+      keys[mount] = (await readdir(join(mountRoot, SECRET_MOUNTS[mount])))
+        .filter((f) => !f.startsWith('..'))
+        .sort();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+  const secrets: DeviceSecrets = { keys };
   const assign = <K extends keyof DeviceSecrets>(key: K, value: string | undefined) => {
     if (value !== undefined) secrets[key] = value;
   };

@@ -25,6 +25,7 @@ import { planGnmi } from '../gnmi/plan.js';
 import { planNetconf } from '../netconf/plan.js';
 import type { CollectionPlanner } from './collection-plan.js';
 import { readDeviceSecrets, type DeviceSecrets } from './device-secrets.js';
+import { requireUsableSecrets } from './secret-check.js';
 import { DeviceRunner } from './device-runner.js';
 import { MetricWriter, type CommittedBatch } from './metric-writer.js';
 
@@ -46,9 +47,15 @@ export interface DeviceWorkerConfig {
   onCommitted?: (batch: CommittedBatch) => void;
 }
 
-function planFor(secrets: DeviceSecrets): CollectionPlanner {
-  return (device) =>
-    device.spec.protocol === 'netconf' ? planNetconf(device, secrets) : planGnmi(device, secrets);
+/** How often the mounted Secrets are read again: the kubelet updates them in place. */
+const SECRETS_REFRESH_MS = 5_000;
+
+function planFor(secrets: () => DeviceSecrets): CollectionPlanner {
+  return (device) => {
+    // A Secret a user must fix throws an InputError: the runner reports it on the Lease.
+    requireUsableSecrets(device, secrets());
+    return device.spec.protocol === 'netconf' ? planNetconf(device, secrets()) : planGnmi(device, secrets());
+  };
 }
 
 /**
@@ -62,7 +69,7 @@ export async function runDeviceWorker(
   signal: AbortSignal,
 ): Promise<void> {
   const customObjects = kc.makeApiClient(CustomObjectsApi);
-  const secrets = await readDeviceSecrets();
+  let secrets = await readDeviceSecrets();
   // Committed batches go into a bounded ring that API replicas pull from (see README: live path).
   const feed = new LiveFeed();
   const live = await startLiveServer(feed, { host: config.host, port: config.livePort });
@@ -123,7 +130,7 @@ export async function runDeviceWorker(
     device: `${config.namespace}/${config.name}`,
     lease,
     renewIntervalMs: Math.max(1000, (config.leaseDurationSeconds * 1000) / 3),
-    planner: planFor(secrets),
+    planner: planFor(() => secrets),
     writer,
     extraLabels: () => current.spec.labels ?? {},
     leaseAnnotations: () => backups.leaseAnnotations(),
@@ -140,6 +147,21 @@ export async function runDeviceWorker(
     backups.updateDevice(d);
   });
   backups.start();
+  // A Secret created, fixed or rotated after the pod started: plan again with what is mounted now.
+  let secretsSeen = JSON.stringify(secrets);
+  const refresh = setInterval(() => {
+    void readDeviceSecrets()
+      .then((next) => {
+        const seen = JSON.stringify(next);
+        if (seen === secretsSeen) return;
+        secretsSeen = seen;
+        secrets = next;
+        log.info('device secrets changed; planning the sessions again');
+        runner.updateDevice(current);
+      })
+      .catch((e: unknown) => log.warn('reading device secrets failed', { error: String(e) }));
+  }, SECRETS_REFRESH_MS);
+  refresh.unref();
 
   const health = await serveHealth(config.host, config.healthPort, () => ({
     live: true,
@@ -149,6 +171,7 @@ export async function runDeviceWorker(
   try {
     await runner.run(signal);
   } finally {
+    clearInterval(refresh);
     await backups.stop();
     await informer.stop();
     await writer.close();

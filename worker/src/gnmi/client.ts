@@ -25,6 +25,8 @@ export type GnmiTls =
       readonly key?: string | Buffer;
       /** Name to verify the target's certificate against when it differs from the address. */
       readonly serverName?: string;
+      /** Accept any server certificate (the Device's explicit `tls.skipVerify`, labs only). */
+      readonly skipVerify?: boolean;
     };
 
 export interface GnmiCredentials {
@@ -86,7 +88,12 @@ function channelCredentials(tls: GnmiTls): grpc.ChannelCredentials {
   if (tls.mode === 'insecure') return grpc.credentials.createInsecure();
   const buf = (v: string | Buffer | undefined) =>
     v === undefined ? null : Buffer.isBuffer(v) ? v : Buffer.from(v);
-  return grpc.credentials.createSsl(buf(tls.ca), buf(tls.key), buf(tls.cert));
+  return grpc.credentials.createSsl(
+    buf(tls.ca),
+    buf(tls.key),
+    buf(tls.cert),
+    tls.skipVerify ? { rejectUnauthorized: false, checkServerIdentity: () => undefined } : {},
+  );
 }
 
 export class GnmiClient {

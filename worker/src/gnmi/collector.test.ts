@@ -155,7 +155,7 @@ describe('GnmiCollector against the simulator', () => {
     assert.match(noClientCert.error.reason, /TLSError|Unreachable/);
   });
 
-  it('reports TLSError when the target presents an untrusted certificate', async () => {
+  it('reports TLSError when the target presents an untrusted certificate, unless skipVerify is set', async () => {
     const sim = await start({
       tls: {
         cert: pki.server.cert,
@@ -167,6 +167,13 @@ describe('GnmiCollector against the simulator', () => {
     const { error, r } = await collect(base(sim, { tls: { mode: 'tls', ca: pki.ca.cert } }));
     assert.equal(error?.reason, 'TLSError', error?.message);
     assert.deepEqual(r.states.at(-1), { state: 'failed', reason: 'TLSError', message: error.message });
+    // Only the Device's explicit skipVerify accepts that certificate.
+    const skipped = await collect(
+      base(sim, { tls: { mode: 'tls', skipVerify: true } }),
+      (rec) => rec.batches >= 1,
+    );
+    assert.equal(skipped.error, undefined);
+    assert.ok(skipped.r.samples.length > 0);
   });
 
   it('sends username and password metadata, and reports AuthFailed when they are wrong or refused', async () => {
@@ -191,12 +198,18 @@ describe('GnmiCollector against the simulator', () => {
     await sim.stop();
     const { error } = await collect({ ...base(sim), port });
     assert.equal(error?.reason, 'Unreachable');
+    // The message ends with the cause, not grpc-js's empty "Resolution note: ".
+    assert.match(error.message, /^UNAVAILABLE: .*ECONNREFUSED 127\.0\.0\.1:\d+$/, error.message);
   });
 
   it('reports SubscriptionRejected for an encoding the target does not serve', async () => {
     const sim = await start({});
     const { error } = await collect(base(sim, { encoding: 'ascii' }));
     assert.equal(error?.reason, 'SubscriptionRejected', error?.message);
+    assert.match(
+      error.message,
+      /^the switch rejected the subscription to \/\S+: UNIMPLEMENTED: encoding ASCII is not supported$/,
+    );
   });
 
   it('polls: a sync per poll, values refreshed each time', async () => {

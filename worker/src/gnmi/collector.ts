@@ -86,6 +86,15 @@ const MODES: Record<GnmiSubscriptionMode, SubscriptionMode> = {
 const TLS_FAILURE =
   /certificate|ssl|tls|handshake|altnames|self[- ]signed|unable to verify|unknown ca|wrong version number/i;
 
+/**
+ * gNMI intervals are uint64 nanoseconds; the Device's durations arrive as (possibly fractional)
+ * milliseconds. The CRD admits only whole nanoseconds of at most a day, far inside the 2^53 ns
+ * where a double is still exact, so rounding recovers the nanoseconds the manifest named.
+ */
+export function msToWireNs(ms: number): string {
+  return BigInt(Math.round(ms * 1_000_000)).toString();
+}
+
 function isServiceError(e: unknown): e is ServiceError {
   return e instanceof Error && typeof (e as Partial<ServiceError>).code === 'number';
 }
@@ -119,12 +128,20 @@ export function failureReason(e: unknown, during: 'connect' | 'subscribe'): Sess
 function toCollectorError(e: unknown, during: 'connect' | 'subscribe'): CollectorError {
   if (e instanceof CollectorError) return e;
   const reason = failureReason(e, during);
-  let message = isServiceError(e) ? `${Status[e.code]}: ${e.details || e.message}` : String(e);
+  let message = isServiceError(e) ? `${Status[e.code]}: ${tidyDetails(e.details || e.message)}` : String(e);
   if (isServiceError(e) && e.code === Status.RESOURCE_EXHAUSTED && /bandwidth exhausted/i.test(e.details)) {
     // grpc-js's wording for a stream ended by GOAWAY/RST ENHANCE_YOUR_CALM.
     message = `target closed the connection with ENHANCE_YOUR_CALM (too_many_pings or overload): ${message}`;
   }
   return new CollectorError(reason, message, { cause: e });
+}
+
+/**
+ * grpc-js ends a failed connection's details with "Resolution note: <note>", the note empty
+ * for a literal address; an empty note says nothing and is dropped.
+ */
+export function tidyDetails(details: string): string {
+  return details.replace(/\.?\s*Resolution note:\s*$/, '').trim();
 }
 
 export class GnmiCollector implements Collector {
@@ -149,8 +166,8 @@ export class GnmiCollector implements Collector {
       subscription: c.subscriptions.map((s) => ({
         path: parsePath(s.path),
         mode: MODES[s.mode ?? 'target_defined'],
-        sample_interval: s.sampleInterval ? String(BigInt(s.sampleInterval) * 1_000_000n) : 0,
-        heartbeat_interval: s.heartbeatInterval ? String(BigInt(s.heartbeatInterval) * 1_000_000n) : 0,
+        sample_interval: s.sampleInterval ? msToWireNs(s.sampleInterval) : 0,
+        heartbeat_interval: s.heartbeatInterval ? msToWireNs(s.heartbeatInterval) : 0,
       })),
     };
     if (c.target || c.origin) {
@@ -216,7 +233,18 @@ export class GnmiCollector implements Collector {
     try {
       await this.subscribe(client, handlers, signal, markConnected);
     } catch (e) {
-      const err = toCollectorError(e, 'subscribe');
+      let err = toCollectorError(e, 'subscribe');
+      if (err.reason === 'SubscriptionRejected') {
+        // Which subscription the switch refused, beside its gNMI status.
+        const paths = this.config.subscriptions.map((s) => s.path).join(', ');
+        err = new CollectorError(
+          err.reason,
+          `the switch rejected the subscription to ${paths}: ${err.message}`,
+          {
+            cause: e,
+          },
+        );
+      }
       handlers.onState({ state: 'failed', reason: err.reason, message: err.message });
       throw err;
     }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   DEFAULT_ENCODING,
   DEFAULT_STREAM_MODE,
@@ -34,6 +35,7 @@ export function planGnmi(device: Device, secrets: DeviceSecrets): CollectionUnit
           ? { cert: secrets.clientCertPem, key: secrets.clientKeyPem }
           : {}),
         ...(spec.tls?.serverName ? { serverName: spec.tls.serverName } : {}),
+        ...(spec.tls?.skipVerify ? { skipVerify: true } : {}),
       };
   const mode = spec.subscriptionMode ?? DEFAULT_SUBSCRIPTION_MODE;
   const base: Omit<GnmiCollectorConfig, 'subscriptions'> = {
@@ -58,7 +60,8 @@ export function planGnmi(device: Device, secrets: DeviceSecrets): CollectionUnit
   const connectionKey = JSON.stringify({
     ...base,
     tls: spec.tls ?? null,
-    secrets: Object.keys(secrets).sort(),
+    // A rotated password or certificate needs a new session; the hash keeps secrets out of logs.
+    secrets: createHash('sha256').update(JSON.stringify(secrets)).digest('hex'),
   });
   const groups = mode === 'stream' ? subscriptions.map((s) => [s]) : [subscriptions];
   return groups

@@ -126,3 +126,19 @@ test('a reader that has everything, with nothing newer evicted, gets no gap', ()
   const last = feed.publish(batch(2))!;
   assert.deepEqual(feed.replay(device, last.seq), { kind: 'entries', entries: [] });
 });
+
+test('a reader resuming from the sequence just below a restarted worker’s first batch gets that batch and no second gap', () => {
+  const before = new LiveFeed();
+  const old = before.publish(batch(1))!;
+  const restarted = new LiveFeed({ now: () => Date.now() + 1_000 });
+  const first = restarted.publish(batch(2))!;
+  const r = restarted.replay(device, old.seq);
+  assert.equal(r.kind, 'gap');
+  assert.equal(r.kind === 'gap' && r.gap.resumeFrom, first.seq);
+  // The API's marker carries resumeFrom - 1; a client that got the marker but not the batch resumes there.
+  assert.deepEqual(
+    restarted.replay(device, first.seq - 1).entries.map((e) => e.seq),
+    [first.seq],
+  );
+  assert.equal(restarted.replay(device, first.seq - 1).kind, 'entries');
+});

@@ -135,6 +135,9 @@ export class LiveFeed {
     const prev = first.prev;
     if (prev === since) return { kind: 'entries', entries };
     if (prev === undefined) {
+      // No sequence lies between first.seq - 1 and first.seq: a reader there (the gap marker's own
+      // sequence, see the API's DeviceUpdate.sequence) has been told of the gap already.
+      if (since >= first.seq - 1) return { kind: 'entries', entries };
       return { kind: 'gap', gap: this.gap(device, since, first.seq, 'worker-restarted'), entries };
     }
     if (prev > since) return { kind: 'gap', gap: this.gap(device, since, first.seq, 'evicted'), entries };
