@@ -2,19 +2,11 @@ import { z } from 'zod';
 import { portSchema, readEnvConfig } from '@switchforge/platform/config';
 
 /**
- * The device worker's container command. A 64 MiB young generation: at full rate the worker
- * allocates a few hundred MB/s of short-lived decode objects, and V8's default 16 MiB semi-spaces
- * scavenge so often (and promote so much) that GC took a third of its CPU (measured with
- * `npm run bench -- ingest`: 87k → 113k updates/s).
+ * The device worker's container command. Its V8 flags are not here: the operator sets
+ * NODE_OPTIONS per worker from the Device's memory plan (platform/src/worker-memory.ts), a small
+ * young generation for a quiet switch and a large one for a firehose.
  */
-export const DEFAULT_WORKER_COMMAND = [
-  'node',
-  '--max-semi-space-size=64',
-  '--import',
-  'tsx',
-  'worker/src/main.ts',
-  'device',
-] as const;
+export const DEFAULT_WORKER_COMMAND = ['node', '--import', 'tsx', 'worker/src/main.ts', 'device'] as const;
 
 const schema = z.object({
   POD_NAME: z.string().default(`switchforge-operator-${process.pid}`),

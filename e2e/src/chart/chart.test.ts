@@ -139,7 +139,6 @@ describe('the switchforge chart', () => {
     assert.equal(env.get('SWITCHFORGE_WORKER_DATABASE_URL')?.value, undefined, 'the DSN is never a literal');
     assert.deepEqual(JSON.parse(env.get('SWITCHFORGE_WORKER_COMMAND')!.value!), [
       'node',
-      '--max-semi-space-size=64',
       '--import',
       'tsx',
       'worker/src/main.ts',

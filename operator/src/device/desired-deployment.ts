@@ -11,6 +11,14 @@ import {
   workerDeploymentName,
   deviceLeaseName,
 } from '@switchforge/platform/device-worker';
+import {
+  expectedUpdatesPerSecond,
+  mebibytes,
+  parseQuantityBytes,
+  WORKER_MEMORY_ENV,
+  workerMemoryPlan,
+  workerNodeOptions,
+} from '@switchforge/platform/worker-memory';
 
 export interface WorkerSettings {
   image: string;
@@ -80,6 +88,10 @@ export function desiredDeployment(
   const namespace = device.metadata.namespace!;
   const spec = device.spec;
   const labels = workerLabels(device);
+  const plan = workerMemoryPlan(
+    expectedUpdatesPerSecond(spec, device.metadata.annotations ?? {}),
+    parseQuantityBytes(spec.resources?.limits?.memory),
+  );
   const volumes: V1Volume[] = [];
   const mounts: V1VolumeMount[] = [];
   const secretVolume = (volume: string, secretName: string, mountPath: string) => {
@@ -120,11 +132,25 @@ export function desiredDeployment(
       value: `k8s.pod.name=$(POD_NAME),k8s.pod.uid=$(POD_UID),k8s.namespace.name=$(SWITCHFORGE_DEVICE_NAMESPACE),k8s.node.name=$(NODE_NAME),switchforge.device=${name}`,
     },
     ...(settings.otlpEndpoint ? [{ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: settings.otlpEndpoint }] : []),
+    // Memory follows what the Device asks for: the same plan sizes the container, V8 and the
+    // worker's buffers, so the worker sheds load before the kernel would kill it.
+    { name: 'NODE_OPTIONS', value: workerNodeOptions(plan) },
+    { name: WORKER_MEMORY_ENV.limitBytes, value: String(plan.limitBytes) },
+    { name: WORKER_MEMORY_ENV.maxBufferedSamples, value: String(plan.maxBufferedSamples) },
+    { name: WORKER_MEMORY_ENV.liveRingBytes, value: String(plan.liveRingBytes) },
     ...(settings.extraEnv ?? []),
   ];
   const resources = {
-    requests: { ...settings.defaultResources.requests, ...stringify(spec.resources?.requests) },
-    limits: { ...settings.defaultResources.limits, ...stringify(spec.resources?.limits) },
+    requests: {
+      ...settings.defaultResources.requests,
+      memory: mebibytes(plan.requestBytes),
+      ...stringify(spec.resources?.requests),
+    },
+    limits: {
+      ...settings.defaultResources.limits,
+      memory: mebibytes(plan.limitBytes),
+      ...stringify(spec.resources?.limits),
+    },
   };
 
   return {

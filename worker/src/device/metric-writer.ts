@@ -24,7 +24,8 @@ const writeErrors = meter.createCounter('switchforge.worker.write.errors', {
   description: 'Batch writes that failed and will be retried',
 });
 const droppedUpdates = meter.createCounter('switchforge.worker.updates.dropped', {
-  description: 'Updates dropped because the bounded buffer was full (database slow or down)',
+  description:
+    'Updates dropped: reason buffer_full (database slow or down) or memory_pressure (the worker near its memory limit)',
 });
 const bufferedGauge = meter.createObservableGauge('switchforge.worker.buffer.samples', {
   description: 'Samples waiting to be written',
@@ -32,6 +33,8 @@ const bufferedGauge = meter.createObservableGauge('switchforge.worker.buffer.sam
 const backpressurePauses = meter.createCounter('switchforge.worker.backpressure.pauses', {
   description: 'Times the writer asked the session to stop reading (buffer over its high-water mark)',
 });
+
+export type DropReason = 'buffer_full' | 'memory_pressure';
 
 export interface CommittedBatch {
   device: string;
@@ -79,7 +82,10 @@ export class MetricWriter {
   private current: Sample[] = [];
   private buffered = 0;
   private droppedTotal = 0;
+  private droppedForMemory = 0;
   private lastDropAt = 0;
+  private lastDropReason: DropReason = 'buffer_full';
+  private shedding = false;
   private readonly clients: Array<pg.Client | undefined>;
   /** One drain loop per connection slot, while it has work. */
   private readonly drains: Array<Promise<void> | undefined>;
@@ -142,6 +148,32 @@ export class MetricWriter {
     return this.droppedTotal;
   }
 
+  /** Of `dropped`, those shed under memory pressure. */
+  get droppedUnderPressure(): number {
+    return this.droppedForMemory;
+  }
+
+  /** Why the latest drop happened. */
+  get lastDropCause(): DropReason {
+    return this.lastDropReason;
+  }
+
+  /**
+   * Memory pressure on or off (see MemoryGuard). On: the batches waiting for a connection are
+   * dropped and counted, and new samples are dropped as they arrive, so memory stops growing
+   * while batches already on a connection still commit; off: buffering resumes.
+   */
+  setMemoryPressure(on: boolean): void {
+    this.shedding = on;
+    if (!on) return;
+    while (this.pending.length > 0) this.countDropped(this.pending.shift()!.length, 'memory_pressure');
+    if (this.current.length > 0) {
+      this.countDropped(this.current.length, 'memory_pressure');
+      this.current = [];
+    }
+    this.wakeProducers();
+  }
+
   /** Whether samples were dropped in the last `windowMs`. */
   droppedRecently(windowMs = 60_000): boolean {
     return Date.now() - this.lastDropAt < windowMs;
@@ -154,6 +186,11 @@ export class MetricWriter {
   /** Buffers `samples`; false asks the producer to stop reading until `whenDrained` resolves. */
   add(samples: readonly Sample[]): boolean {
     if (this.closed || this.paused) return true;
+    if (this.shedding) {
+      this.buffered += samples.length;
+      this.countDropped(samples.length, 'memory_pressure');
+      return true;
+    }
     for (const s of samples) {
       this.current.push(s);
       if (this.current.length >= this.options.batchSize) this.seal();
@@ -191,11 +228,13 @@ export class MetricWriter {
     }
   }
 
-  private countDropped(n: number): void {
+  private countDropped(n: number, reason: DropReason = 'buffer_full'): void {
     this.buffered -= n;
     this.droppedTotal += n;
+    if (reason === 'memory_pressure') this.droppedForMemory += n;
     this.lastDropAt = Date.now();
-    droppedUpdates.add(n);
+    this.lastDropReason = reason;
+    droppedUpdates.add(n, { reason });
   }
 
   private kick(): void {
