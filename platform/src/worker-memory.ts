@@ -101,7 +101,7 @@ export function workerMemoryPlan(updatesPerSecond: number, limitBytes?: number):
     maxBufferedSamples = Math.max(1000, Math.floor((left * 0.75) / m.bytesPerBufferedSample));
     liveRingBytes = Math.max(1 * MiB, Math.floor(left * 0.25));
   }
-  limit = Math.max(limit, 96 * MiB);
+  limit = Math.max(limit, 128 * MiB);
   // Old space: the limit less the young generation and ~24 MiB of code, stacks and native buffers.
   const oldSpaceMiB = Math.max(32, Math.floor(limit / MiB - youngMiB - 24));
   return {

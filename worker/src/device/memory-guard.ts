@@ -2,13 +2,13 @@
  * A watermark on the worker's memory, so that a worker near its limit sheds load (drops and
  * counts updates, reports Degraded) instead of being OOM-killed, which would lose the buffer and
  * the session and leave a gap for the restart. Pressure is the highest of three ratios:
- * the cgroup's working set to its limit (what the kubelet and the kernel judge), RSS to the
- * limit the operator planned (outside a container), and the V8 heap to its own cap (the
+ * the cgroup's working set to its limit (what the kubelet and the kernel judge), anonymous RSS to
+ * the limit the operator planned (outside a container), and the V8 heap to its own cap (the
  * `--max-old-space-size` of the plan: a heap that hits it crashes the process however much
  * memory the container has left).
  */
 import { readFileSync } from 'node:fs';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { metrics } from '@opentelemetry/api';
 import { log } from '@switchforge/platform/log';
 
@@ -66,6 +66,20 @@ export function readCgroupMemory(root = '/sys/fs/cgroup'): { workingSet: number;
   return undefined;
 }
 
+/**
+ * Resident memory of this process's own (anonymous) pages. File-backed pages (the node binary,
+ * ~40 MiB) are shared by every worker on a node and charged to a container once, not per pod.
+ */
+function anonymousRss(): number {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1] ?? 0);
+    return (kb('RssAnon') + kb('RssShmem')) * 1024;
+  } catch {
+    return process.memoryUsage.rss();
+  }
+}
+
 export function readMemory(limitBytes: number): MemoryReading {
   const readings: MemoryReading[] = [];
   const cgroup = readCgroupMemory();
@@ -80,17 +94,37 @@ export function readMemory(limitBytes: number): MemoryReading {
     });
   }
   if (limitBytes > 0) {
-    const rss = process.memoryUsage.rss();
+    const rss = anonymousRss();
     readings.push({ ratio: rss / limitBytes, source: 'rss', usedBytes: rss, limitBytes });
   }
-  const heap = getHeapStatistics();
-  readings.push({
-    ratio: heap.used_heap_size / heap.heap_size_limit,
-    source: 'heap',
-    usedBytes: heap.used_heap_size,
-    limitBytes: heap.heap_size_limit,
-  });
+  readings.push(heapReading());
   return readings.reduce((a, b) => (b.ratio > a.ratio ? b : a));
+}
+
+/**
+ * The old generation against its cap: V8's heap_size_limit also counts the young generation's
+ * reserve (three semi-spaces), which never fills with survivors, so with a small cap the heap
+ * would die before used/limit came near a watermark.
+ */
+function heapReading(): MemoryReading {
+  const heap = getHeapStatistics();
+  const young = getHeapSpaceStatistics()
+    .filter((s) => s.space_name === 'new_space' || s.space_name === 'new_large_object_space')
+    .reduce((n, s) => n + s.space_used_size, 0);
+  const capMiB = oldSpaceCapMiB();
+  const limitBytes = capMiB ? capMiB * 2 ** 20 : heap.heap_size_limit;
+  const usedBytes = heap.used_heap_size - young;
+  return { ratio: usedBytes / limitBytes, source: 'heap', usedBytes, limitBytes };
+}
+
+let oldSpaceCap: number | undefined | null = null;
+function oldSpaceCapMiB(): number | undefined {
+  if (oldSpaceCap === null) {
+    const flags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ');
+    const matches = [...flags.matchAll(/--max[-_]old[-_]space[-_]size[= ](\d+)/g)];
+    oldSpaceCap = matches.length > 0 ? Number(matches[matches.length - 1]![1]) : undefined;
+  }
+  return oldSpaceCap;
 }
 
 export interface MemoryGuardOptions {
