@@ -180,7 +180,7 @@ function typicalFigures(
       figure: 'worker RSS idle, connected, 3 subscriptions',
       value: mem(t.idle.last),
       goal: `≤ ${formatBytes(IDLE_GOAL)}`,
-      comparison: `plan for ${formatRate(t.plan.updatesPerSecond)}: ${workerNodeOptions(t.plan)}, limit ${formatBytes(t.plan.limitBytes)}`,
+      comparison: `${workerCommand().join(' ')}; plan for ${formatRate(t.plan.updatesPerSecond)}: ${workerNodeOptions(t.plan)}, limit ${formatBytes(t.plan.limitBytes)}`,
     },
     {
       benchmark: 'ingest',
@@ -389,13 +389,14 @@ async function startWorker(
       ...(process.env.SWITCHFORGE_BENCH_CPU_PROF_DIR
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SWITCHFORGE_BENCH_CPU_PROF_DIR}`]
         : []),
-      // SWITCHFORGE_BENCH_HEAP_SNAPSHOTS: `kill -USR2 <pid>` writes a heap snapshot into the log dir.
+      // SWITCHFORGE_BENCH_HEAP_SNAPSHOTS: `kill -USR2 <pid>` writes a heap snapshot (into the cwd).
       ...(process.env.SWITCHFORGE_BENCH_HEAP_SNAPSHOTS ? ['--heapsnapshot-signal=SIGUSR2'] : []),
-      // The operator's default worker command, run from the repository as the image runs it.
-      ...DEFAULT_WORKER_COMMAND.slice(1),
+      // The operator's default worker command, run from the repository as the image runs it, or
+      // SWITCHFORGE_BENCH_WORKER_COMMAND (a JSON array, e.g. a compiled worker) in its place.
+      ...workerCommand().slice(1),
     ],
     {
-      cwd: process.env.SWITCHFORGE_BENCH_HEAP_SNAPSHOTS ? options.logDir : repoRoot,
+      cwd: repoRoot,
       logFile: join(options.logDir, `${name}.log`),
       env: {
         ...process.env,
@@ -436,6 +437,15 @@ async function memoryOver(pid: number, ms: number): Promise<{ last: MemoryBreakd
 }
 
 const TYPICAL_RATE = 2000;
+
+function workerCommand(): readonly string[] {
+  const override = process.env.SWITCHFORGE_BENCH_WORKER_COMMAND;
+  if (!override) return DEFAULT_WORKER_COMMAND;
+  const parsed: unknown = JSON.parse(override);
+  if (!Array.isArray(parsed) || !parsed.every((p) => typeof p === 'string'))
+    throw new Error('SWITCHFORGE_BENCH_WORKER_COMMAND must be a JSON array of strings');
+  return parsed as string[];
+}
 
 interface SmallDeviceResult {
   /** Spawn → first committed row, ms. */
