@@ -389,8 +389,10 @@ async function startWorker(
       ...(process.env.SWITCHFORGE_BENCH_CPU_PROF_DIR
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SWITCHFORGE_BENCH_CPU_PROF_DIR}`]
         : []),
-      // SWITCHFORGE_BENCH_HEAP_SNAPSHOTS: `kill -USR2 <pid>` writes a heap snapshot (into the cwd).
-      ...(process.env.SWITCHFORGE_BENCH_HEAP_SNAPSHOTS ? ['--heapsnapshot-signal=SIGUSR2'] : []),
+      // SWITCHFORGE_BENCH_HEAP_SNAPSHOTS: a heap snapshot into the log dir on SIGUSR2 (sent when idle).
+      ...(process.env.SWITCHFORGE_BENCH_HEAP_SNAPSHOTS
+        ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${options.logDir}`]
+        : []),
       // The operator's default worker command, run from the repository as the image runs it, or
       // SWITCHFORGE_BENCH_WORKER_COMMAND (a JSON array, e.g. a compiled worker) in its place.
       ...workerCommand().slice(1),
@@ -490,6 +492,10 @@ async function benchTypicalWorker(
     const firstRowMs = performance.now() - worker.startedAt;
     await sleep(10_000);
     const idle = await memoryOver(worker.process.pid, 3000);
+    if (process.env.SWITCHFORGE_BENCH_HEAP_SNAPSHOTS) {
+      process.kill(worker.process.pid, 'SIGUSR2');
+      await sleep(10_000);
+    }
     options.progress(
       `ingest/typical: first row after ${firstRowMs.toFixed(0)} ms; idle RSS ${formatBytes(idle.last.rss)}`,
     );
