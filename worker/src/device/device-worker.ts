@@ -118,6 +118,7 @@ export async function runDeviceWorker(
       config.onCommitted?.(batch);
     },
   });
+  writer.connectEarly();
   const watch = new DeviceWatch(kube, config.namespace, config.name);
   const device = await watch.start();
   if (!device) throw new Error(`Device ${config.namespace}/${config.name} not found`);

@@ -96,6 +96,7 @@ export class MetricWriter {
   /** Samples of batches being written right now. */
   private inflight = 0;
   private readonly series = new SeriesIds();
+  private readonly opening = new Map<number, Promise<pg.Client>>();
   private readonly highWaterMark: number;
   private readonly lowWaterMark: number;
   /** Producers waiting for the buffer to go below the low-water mark. */
@@ -284,20 +285,35 @@ export class MetricWriter {
     }
   }
 
-  private async connection(slot: number): Promise<pg.Client> {
+  private connection(slot: number): Promise<pg.Client> {
     const existing = this.clients[slot];
-    if (existing) return existing;
+    if (existing) return Promise.resolve(existing);
+    // One connect per slot at a time (connectEarly and the first write may ask together).
+    let opening = this.opening.get(slot);
+    if (!opening) {
+      opening = this.openConnection(slot).finally(() => this.opening.delete(slot));
+      this.opening.set(slot, opening);
+    }
+    return opening;
+  }
+
+  private async openConnection(slot: number): Promise<pg.Client> {
     const client = new pg.Client({
       connectionString: this.options.databaseUrl,
       application_name: 'switchforge-device-worker',
       ...(this.options.schema ? { options: `-c search_path=${this.options.schema}` } : {}),
     });
     client.on('error', () => void this.resetClient(slot));
-    await client.connect();
-    // Staging for the idempotent path; ON COMMIT DELETE ROWS empties it after each batch.
-    await client.query(
-      `CREATE TEMP TABLE IF NOT EXISTS metric_samples_staging (LIKE metric_samples INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`,
-    );
+    try {
+      await client.connect();
+      // Staging for the idempotent path; ON COMMIT DELETE ROWS empties it after each batch.
+      await client.query(
+        `CREATE TEMP TABLE IF NOT EXISTS metric_samples_staging (LIKE metric_samples INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`,
+      );
+    } catch (e) {
+      await client.end().catch(() => undefined);
+      throw e;
+    }
     this.clients[slot] = client;
     return client;
   }
@@ -350,6 +366,17 @@ export class MetricWriter {
   ): Promise<void> {
     const stream = client.query(copyFrom(sql));
     await pipeline(Readable.from(binaryCopyChunks(batch, ids), { objectMode: false }), stream);
+  }
+
+  /**
+   * Opens the first connection now, beside the worker's other start-up work, so the first batch
+   * does not wait for a connection, its authentication and the staging table (start → first row).
+   * A failure here is only logged: the first write retries as always.
+   */
+  connectEarly(): void {
+    void this.connection(0).catch((e: unknown) =>
+      log.warn('early database connection failed; the first write retries', { error: errorMessage(e) }),
+    );
   }
 
   /** Stops accepting and writing (the lease was lost): what is buffered is discarded. */
