@@ -20,6 +20,7 @@ import {
   MANAGER,
 } from '@switchforge/platform/device-worker';
 import { LeaseLock, runWithLeaderElection } from '@switchforge/platform/lease';
+import { clientNodeLeases } from '@switchforge/platform/lease/client-node';
 import { log } from '@switchforge/platform/log';
 import type { OperatorConfig } from './config.js';
 import { startHealthServer } from './health-server.js';
@@ -47,7 +48,7 @@ export async function runOperator(
 ): Promise<'lost' | 'stopped'> {
   let synced = false;
   const health = await startHealthServer(config.SWITCHFORGE_HEALTH_PORT, () => !signal.aborted);
-  const lock = new LeaseLock(kc.makeApiClient(CoordinationV1Api), {
+  const lock = new LeaseLock(clientNodeLeases(kc.makeApiClient(CoordinationV1Api)), {
     namespace: config.SWITCHFORGE_OPERATOR_NAMESPACE,
     name: 'switchforge-operator',
     identity: config.POD_NAME,
@@ -163,7 +164,8 @@ async function startControllers(config: OperatorConfig, kc: KubeConfig): Promise
       command: config.SWITCHFORGE_WORKER_COMMAND,
       workingDir: config.SWITCHFORGE_WORKER_WORKDIR,
       imagePullPolicy: config.SWITCHFORGE_WORKER_PULL_POLICY,
-      defaultResources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '512Mi' } },
+      // Memory comes from each Device's plan (platform/src/worker-memory.ts).
+      defaultResources: { requests: { cpu: '50m' }, limits: {} },
       leaseDurationSeconds: config.SWITCHFORGE_WORKER_LEASE_SECONDS,
       ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
     },

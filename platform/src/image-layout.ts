@@ -29,12 +29,8 @@ const node = ['node', `--conditions=${COMPILED_CONDITION}`] as const;
 export const IMAGE_COMMANDS = {
   operator: [...node, `${APP_ROOT}/operator/dist/main.js`],
   api: [...node, `${APP_ROOT}/api/dist/main.js`],
-  /**
-   * A 64 MiB young generation: at full rate the worker allocates a few hundred MB/s of
-   * short-lived decode objects, and V8's default 16 MiB semi-spaces scavenge so often (and promote
-   * so much) that GC took a third of its CPU (`npm run bench -- ingest`: 87k → 113k updates/s).
-   */
-  deviceWorker: [...node, '--max-semi-space-size=64', `${APP_ROOT}/worker/dist/main.js`, 'device'],
+  /** V8 flags come per worker from its Device's memory plan (NODE_OPTIONS, platform/src/worker-memory.ts). */
+  deviceWorker: [...node, `${APP_ROOT}/worker/dist/main.js`, 'device'],
   audioWorker: [...node, `${APP_ROOT}/worker/dist/audio/run.js`],
 } as const satisfies Record<string, readonly string[]>;
 

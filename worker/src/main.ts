@@ -2,7 +2,6 @@
  * The worker image's entrypoint: `worker/src/main.ts device` runs one device's collector (the
  * operator starts one pod per Device with this command).
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import { startTelemetry } from '@switchforge/platform/telemetry';
 import { log } from '@switchforge/platform/log';
 import { errorMessage } from '@switchforge/platform/errors';
@@ -19,9 +18,11 @@ async function device(): Promise<void> {
   });
   // Loaded after startTelemetry: @opentelemetry/api has no proxy meter provider, so instruments
   // created before the SDK is registered would stay no-ops forever.
-  const { runDeviceWorker } = await import('./device/device-worker.js');
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
+  const [{ runDeviceWorker }, { KubeConnection, loadKubeEndpoint }] = await Promise.all([
+    import('./device/device-worker.js'),
+    import('./kube/kube-connection.js'),
+  ]);
+  const kube = new KubeConnection(await loadKubeEndpoint());
   const shutdown = new AbortController();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
@@ -44,11 +45,14 @@ async function device(): Promise<void> {
       batchSize: env.SWITCHFORGE_BATCH_SIZE,
       flushIntervalMs: env.SWITCHFORGE_FLUSH_INTERVAL_MS,
       maxBufferedSamples: env.SWITCHFORGE_MAX_BUFFERED_SAMPLES,
+      liveRingBytes: env.SWITCHFORGE_LIVE_RING_BYTES,
+      memoryLimitBytes: env.SWITCHFORGE_MEMORY_LIMIT_BYTES,
       writeConnections: env.SWITCHFORGE_WRITE_CONNECTIONS,
     },
-    kc,
+    kube,
     shutdown.signal,
   );
+  kube.close();
   await telemetry.shutdown();
 }
 

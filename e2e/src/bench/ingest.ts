@@ -12,14 +12,28 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { migrate } from '@switchforge/platform/db';
 import { deviceLeaseName } from '@switchforge/platform/device-worker';
+import {
+  EXPECTED_RATE_ANNOTATION,
+  WORKER_MEMORY_ENV,
+  workerMemoryPlan,
+  workerNodeOptions,
+  type WorkerMemoryPlan,
+} from '@switchforge/platform/worker-memory';
 import { installCrds } from '../harness/platform-under-test.js';
 import { localCommand } from '../infra/local-command.js';
 import { binary, repoRoot } from '../infra/paths.js';
 import { freePort, waitFor, type Infra } from '../infra/suite.js';
-import { startProcess } from './child-process.js';
-import { formatBytes, formatRate, ratio, type Figure } from './figures.js';
+import { startProcess, type BenchProcess } from './child-process.js';
+import { formatBytes, formatRate, formatSeconds, ratio, type Figure } from './figures.js';
 import { startSimulatorProcess, SIM_PASSWORD, SIM_USERNAME } from './gnmi-simulator-process.js';
-import { childPids, CpuMeter, RssSampler, rssBytes } from './proc-stats.js';
+import {
+  childPids,
+  CpuMeter,
+  memoryBreakdown,
+  RssSampler,
+  rssBytes,
+  type MemoryBreakdown,
+} from './proc-stats.js';
 import { scrapeSums } from './prometheus-text.js';
 import { measureRate, type RateMeasurement } from './rate.js';
 import { telegrafConfig } from './telegraf-config.js';
@@ -65,9 +79,20 @@ export async function runIngestBenchmark(infra: Infra, options: IngestOptions): 
   const db = new pg.Client({ connectionString: infra.postgres.dsn });
   await db.connect();
   try {
-    const worker = await benchWorker(infra, db, options);
+    options.progress('ingest: CRDs, namespace, schema, Secret');
+    const setup = await prepareWorker(infra, db);
+    let typical: SmallDeviceResult;
+    let worker: WorkerResult;
+    try {
+      typical = await benchTypicalWorker(infra, db, setup, options);
+      worker = await benchWorker(infra, db, setup, options);
+    } finally {
+      rmSync(setup.mountRoot, { recursive: true, force: true });
+    }
+    const telegrafTypical = await benchTelegrafTypical(infra, db, options);
     const telegraf = await benchTelegraf(infra, db, options);
     const figures: Figure[] = [
+      ...typicalFigures(typical, telegrafTypical),
       {
         benchmark: 'ingest',
         figure: 'worker: gNMI updates → committed rows, 1 process',
@@ -94,13 +119,15 @@ export async function runIngestBenchmark(infra: Infra, options: IngestOptions): 
       },
       {
         benchmark: 'ingest',
-        figure: 'worker RSS idle (connected, 1 stream at 10 s)',
+        figure: 'firehose worker RSS before the firehose (1 stream at 10 s)',
         value: formatBytes(worker.idleRss),
+        comparison: `plan for ${formatRate(worker.plan.updatesPerSecond)}: ${workerNodeOptions(worker.plan)}, limit ${formatBytes(worker.plan.limitBytes)}`,
       },
       {
         benchmark: 'ingest',
         figure: 'worker RSS at full rate (peak / end)',
         value: `${formatBytes(worker.rss.peak)} / ${formatBytes(worker.rss.last)}`,
+        goal: `≤ ${formatBytes(FULL_GOAL)} at 100k updates/s`,
         ...(telegraf.kind === 'measured'
           ? { comparison: `Telegraf ${formatBytes(telegraf.rss.peak)} / ${formatBytes(telegraf.rss.last)}` }
           : {}),
@@ -126,6 +153,55 @@ export async function runIngestBenchmark(infra: Infra, options: IngestOptions): 
   } finally {
     await db.end();
   }
+}
+
+const IDLE_GOAL = 64 * 2 ** 20;
+const TYPICAL_GOAL = 96 * 2 ** 20;
+const FULL_GOAL = 150 * 2 ** 20;
+const GiB = 2 ** 30;
+
+function typicalFigures(
+  t: SmallDeviceResult,
+  telegraf: { last: MemoryBreakdown; peakRss: number } | undefined,
+): Figure[] {
+  const mem = (m: MemoryBreakdown) =>
+    `${formatBytes(m.rss)} (anonymous ${formatBytes(m.anon)}, PSS ${formatBytes(m.pss)})`;
+  const perGiB = (bytes: number) => Math.floor(GiB / bytes).toString();
+  return [
+    {
+      benchmark: 'ingest',
+      figure: 'worker start → first committed row',
+      value: formatSeconds(t.firstRowMs / 1000),
+      goal: '< 1 s',
+      comparison:
+        'spawn to row in PostgreSQL: module loading, Device list, Lease, gNMI Subscribe, first COPY',
+    },
+    {
+      benchmark: 'ingest',
+      figure: 'worker RSS idle, connected, 3 subscriptions',
+      value: mem(t.idle.last),
+      goal: `≤ ${formatBytes(IDLE_GOAL)}`,
+      comparison: `${workerCommand().join(' ')}; plan for ${formatRate(t.plan.updatesPerSecond)}: ${workerNodeOptions(t.plan)}, limit ${formatBytes(t.plan.limitBytes)}`,
+    },
+    {
+      benchmark: 'ingest',
+      figure: `worker RSS at ${formatRate(TYPICAL_RATE)} (last / peak)`,
+      value: `${mem(t.typical.last)} / ${formatBytes(t.typical.peakRss)}`,
+      goal: `≤ ${formatBytes(TYPICAL_GOAL)}`,
+      comparison: [
+        `${formatRate(t.typical.rate)} committed`,
+        telegraf ? `Telegraf ${mem(telegraf.last)} / ${formatBytes(telegraf.peakRss)}` : 'Telegraf not built',
+      ].join('; '),
+    },
+    {
+      benchmark: 'ingest',
+      figure: `devices per GiB of node memory at ${formatRate(TYPICAL_RATE)} each (by RSS / by PSS)`,
+      value: `${perGiB(t.typical.peakRss)} / ${perGiB(t.typical.last.pss)}`,
+      ...(telegraf
+        ? { comparison: `Telegraf ${perGiB(telegraf.peakRss)} / ${perGiB(telegraf.last.pss)}` }
+        : {}),
+    },
+  ];
 }
 
 /** What the worker decoded and dropped, by its own counters: tells a writer-bound run apart. */
@@ -168,6 +244,7 @@ interface ConsumerRun {
 
 interface WorkerResult extends ConsumerRun {
   idleRss: number;
+  plan: WorkerMemoryPlan;
 }
 
 /** Counts committed rows over the window while sampling the consumer's RSS and everyone's CPU. */
@@ -222,11 +299,22 @@ async function measureConsumer(
   };
 }
 
-function deviceManifest(port: number, sampleInterval: string): object {
+interface Subscription {
+  path: string;
+  mode: 'sample' | 'on-change';
+  sampleInterval?: string;
+}
+
+function deviceManifest(port: number, subscriptions: Subscription[], expectedRate: number): object {
   return {
     apiVersion: 'switchforge.io/v1alpha1',
     kind: 'Device',
-    metadata: { name: DEVICE, namespace: NAMESPACE },
+    // What the Device asks for sizes its worker (platform/src/worker-memory.ts).
+    metadata: {
+      name: DEVICE,
+      namespace: NAMESPACE,
+      annotations: { [EXPECTED_RATE_ANNOTATION]: String(expectedRate) },
+    },
     spec: {
       address: '127.0.0.1',
       port,
@@ -234,14 +322,31 @@ function deviceManifest(port: number, sampleInterval: string): object {
       credentials: { secretRef: { name: `${DEVICE}-login` } },
       tls: { insecure: true },
       encoding: 'json_ietf',
-      subscriptions: [{ path: COUNTERS, mode: 'sample', sampleInterval }],
+      subscriptions,
     },
   };
 }
 
-async function benchWorker(infra: Infra, db: pg.Client, options: IngestOptions): Promise<WorkerResult> {
+const counters = (sampleInterval: string): Subscription => ({
+  path: COUNTERS,
+  mode: 'sample',
+  sampleInterval,
+});
+/** A typical switch's three: counters sampled, oper-status on change, CPU sampled. */
+const THREE_SUBSCRIPTIONS: Subscription[] = [
+  counters('10s'),
+  { path: '/interfaces/interface[name=*]/state/oper-status', mode: 'on-change' },
+  { path: '/components/component[name=*]/cpu', mode: 'sample', sampleInterval: '10s' },
+];
+
+interface WorkerSetup {
+  apply: (doc: object) => Promise<void>;
+  mountRoot: string;
+}
+
+/** CRDs, namespace, a fresh schema, the login Secret and its files as the pod runner lays them out. */
+async function prepareWorker(infra: Infra, db: pg.Client): Promise<WorkerSetup> {
   const kubectl = infra.kubernetes.kubectl;
-  options.progress('ingest/worker: CRDs, namespace, schema, Device');
   await installCrds(infra);
   const ns = await kubectl(['create', 'namespace', NAMESPACE]);
   if (ns.code !== 0 && !/AlreadyExists/.test(ns.stderr)) throw new Error(`creating namespace: ${ns.stderr}`);
@@ -257,48 +362,52 @@ async function benchWorker(infra: Infra, db: pg.Client, options: IngestOptions):
     metadata: { name: `${DEVICE}-login` },
     stringData: { username: SIM_USERNAME, password: SIM_PASSWORD },
   });
-
-  // The pod's Secret volume, laid out as the pod runner does it (SWITCHFORGE_MOUNT_ROOT).
   const mountRoot = mkdtempSync(join(tmpdir(), 'switchforge-bench-mounts-'));
   const credentials = join(mountRoot, 'var/run/switchforge/credentials');
   mkdirSync(credentials, { recursive: true });
   writeFileSync(join(credentials, 'username'), SIM_USERNAME);
   writeFileSync(join(credentials, 'password'), SIM_PASSWORD);
+  return { apply, mountRoot };
+}
 
-  const idleSim = await startSimulatorProcess({
-    interfaces: options.interfaces,
-    rate: 0,
-    batchSize: options.batchSize,
-    logDir: options.logDir,
-    name: 'gnmi-sim-idle',
-  });
-  let fullSim: Awaited<ReturnType<typeof startSimulatorProcess>> | undefined;
-  await apply(deviceManifest(idleSim.port, '10s'));
+/**
+ * The worker process as its pod runs it: the operator's default command and the environment the
+ * operator derives from the Device's memory plan (NODE_OPTIONS, limit, buffer and ring sizes).
+ */
+async function startWorker(
+  infra: Infra,
+  setup: WorkerSetup,
+  plan: WorkerMemoryPlan,
+  options: IngestOptions,
+  name: string,
+): Promise<{ process: BenchProcess; metricsPort: number; startedAt: number }> {
   const metricsPort = await freePort();
-  const worker = startProcess(
+  const startedAt = performance.now();
+  const proc = startProcess(
     process.execPath,
     [
       // SWITCHFORGE_BENCH_CPU_PROF_DIR: a V8 CPU profile of the worker, written when it stops.
       ...(process.env.SWITCHFORGE_BENCH_CPU_PROF_DIR
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SWITCHFORGE_BENCH_CPU_PROF_DIR}`]
         : []),
-      // The operator's default worker command from the repository: its sources under tsx, or with
-      // SWITCHFORGE_BENCH_COMPILED=1 the compiled dist/ the image runs (after `npm run build`).
-      ...localCommand(
-        DEFAULT_WORKER_COMMAND,
-        repoRoot,
-        process.env.SWITCHFORGE_BENCH_COMPILED === '1' ? 'compiled' : 'source',
-      ).slice(1),
+      // SWITCHFORGE_BENCH_HEAP_SNAPSHOTS: a heap snapshot into the log dir on SIGUSR2 (sent when idle).
+      ...(process.env.SWITCHFORGE_BENCH_HEAP_SNAPSHOTS
+        ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${options.logDir}`]
+        : []),
+      // The operator's default worker command, run from the repository as the image runs it, or
+      // SWITCHFORGE_BENCH_WORKER_COMMAND (a JSON array, e.g. a compiled worker) in its place.
+      ...workerCommand().slice(1),
     ],
     {
       cwd: repoRoot,
-      logFile: join(options.logDir, 'device-worker.log'),
+      logFile: join(options.logDir, `${name}.log`),
       env: {
         ...process.env,
+        NODE_OPTIONS: workerNodeOptions(plan),
         KUBECONFIG: infra.kubernetes.kubeconfig,
         SWITCHFORGE_DEVICE_NAME: DEVICE,
         SWITCHFORGE_DEVICE_NAMESPACE: NAMESPACE,
-        POD_NAME: `${DEVICE}-worker-bench`,
+        POD_NAME: `${DEVICE}-${name}`,
         POD_IP: '127.0.0.1',
         SWITCHFORGE_LEASE_NAME: deviceLeaseName(DEVICE),
         SWITCHFORGE_LEASE_DURATION_SECONDS: '8',
@@ -309,16 +418,142 @@ async function benchWorker(infra: Infra, db: pg.Client, options: IngestOptions):
         SWITCHFORGE_LIVE_PORT: String(await freePort()),
         SWITCHFORGE_BATCH_SIZE: String(WORKER_BATCH),
         SWITCHFORGE_FLUSH_INTERVAL_MS: String(WORKER_FLUSH_MS),
-        SWITCHFORGE_MAX_BUFFERED_SAMPLES: String(WORKER_BUFFER),
-        SWITCHFORGE_MOUNT_ROOT: mountRoot,
+        [WORKER_MEMORY_ENV.maxBufferedSamples]: String(plan.maxBufferedSamples),
+        [WORKER_MEMORY_ENV.limitBytes]: String(plan.limitBytes),
+        [WORKER_MEMORY_ENV.liveRingBytes]: String(plan.liveRingBytes),
+        SWITCHFORGE_MOUNT_ROOT: setup.mountRoot,
         OTEL_SERVICE_NAME: 'switchforge-device-worker',
       },
     },
   );
-  // The samples table itself: counting through the metrics view would join every row each second.
+  return { process: proc, metricsPort, startedAt };
+}
+
+/** Samples RSS, anonymous RSS and PSS for `ms`; the last reading and the peak RSS. */
+async function memoryOver(pid: number, ms: number): Promise<{ last: MemoryBreakdown; peakRss: number }> {
+  const sampler = new RssSampler(pid, 250).start();
+  await sleep(ms);
+  const peakRss = sampler.stop().peak;
+  const last = memoryBreakdown(pid);
+  if (!last) throw new Error(`process ${pid} exited while its memory was measured`);
+  return { last, peakRss };
+}
+
+const TYPICAL_RATE = 2000;
+
+function workerCommand(): readonly string[] {
+  const override = process.env.SWITCHFORGE_BENCH_WORKER_COMMAND;
+  // The operator's default worker command from the repository: its sources under tsx, or with
+  // SWITCHFORGE_BENCH_COMPILED=1 the compiled dist/ the image runs (after `npm run build`).
+  if (!override)
+    return localCommand(
+      DEFAULT_WORKER_COMMAND,
+      repoRoot,
+      process.env.SWITCHFORGE_BENCH_COMPILED === '1' ? 'compiled' : 'source',
+    );
+  const parsed: unknown = JSON.parse(override);
+  if (!Array.isArray(parsed) || !parsed.every((p) => typeof p === 'string'))
+    throw new Error('SWITCHFORGE_BENCH_WORKER_COMMAND must be a JSON array of strings');
+  return parsed as string[];
+}
+
+interface SmallDeviceResult {
+  /** Spawn → first committed row, ms. */
+  firstRowMs: number;
+  idle: { last: MemoryBreakdown; peakRss: number };
+  typical: { last: MemoryBreakdown; peakRss: number; rate: number };
+  plan: WorkerMemoryPlan;
+}
+
+/**
+ * A typical switch: a worker sized for 2,000 updates/s, first with three subscriptions on a quiet
+ * switch (idle, connected), then with its counters at 2,000 updates/s.
+ */
+async function benchTypicalWorker(
+  infra: Infra,
+  db: pg.Client,
+  setup: WorkerSetup,
+  options: IngestOptions,
+): Promise<SmallDeviceResult> {
+  const plan = workerMemoryPlan(TYPICAL_RATE);
   const table = `${WORKER_SCHEMA}.metric_samples`;
+  await db.query(`TRUNCATE ${table}`);
+  const quiet = await startSimulatorProcess({
+    interfaces: 48,
+    rate: 0,
+    batchSize: options.batchSize,
+    logDir: options.logDir,
+    name: 'gnmi-sim-quiet',
+  });
+  let busy: Awaited<ReturnType<typeof startSimulatorProcess>> | undefined;
+  await setup.apply(deviceManifest(quiet.port, THREE_SUBSCRIPTIONS, TYPICAL_RATE));
+  const worker = await startWorker(infra, setup, plan, options, 'worker-typical');
   try {
-    options.progress(`ingest/worker: started pid ${worker.pid}; waiting for its first rows`);
+    options.progress(
+      `ingest/typical: worker pid ${worker.process.pid} (${workerNodeOptions(plan)}); waiting for its first row`,
+    );
+    await waitFor("the worker's first row", async () => (await countRows(db, table)) > 0, 90_000, 20).catch(
+      (e: Error) => {
+        throw new Error(`${e.message} (worker log: ${worker.process.logFile})`);
+      },
+    );
+    const firstRowMs = performance.now() - worker.startedAt;
+    await sleep(10_000);
+    const idle = await memoryOver(worker.process.pid, 3000);
+    if (process.env.SWITCHFORGE_BENCH_HEAP_SNAPSHOTS) {
+      process.kill(worker.process.pid, 'SIGUSR2');
+      await sleep(10_000);
+    }
+    options.progress(
+      `ingest/typical: first row after ${firstRowMs.toFixed(0)} ms; idle RSS ${formatBytes(idle.last.rss)}`,
+    );
+    busy = await startSimulatorProcess({
+      interfaces: 400,
+      rate: TYPICAL_RATE,
+      batchSize: 200,
+      logDir: options.logDir,
+      name: 'gnmi-sim-typical',
+    });
+    await setup.apply(deviceManifest(busy.port, [counters('1s')], TYPICAL_RATE));
+    await sleep(5000);
+    const before = await countRows(db, table);
+    const at = performance.now();
+    const typical = await memoryOver(worker.process.pid, 20_000);
+    const rate = ((await countRows(db, table)) - before) / ((performance.now() - at) / 1000);
+    options.progress(`ingest/typical: ${formatRate(rate)}, RSS ${formatBytes(typical.last.rss)}`);
+    return { firstRowMs, idle, typical: { ...typical, rate }, plan };
+  } finally {
+    await worker.process.stop();
+    await quiet.stop();
+    await busy?.stop();
+  }
+}
+
+async function benchWorker(
+  infra: Infra,
+  db: pg.Client,
+  setup: WorkerSetup,
+  options: IngestOptions,
+): Promise<WorkerResult> {
+  // A firehose Device asks for its rate; its plan gives the worker a large young generation.
+  const plan = workerMemoryPlan(options.offeredRate / 4);
+  const table = `${WORKER_SCHEMA}.metric_samples`;
+  await db.query(`TRUNCATE ${table}`);
+  const idleSim = await startSimulatorProcess({
+    interfaces: options.interfaces,
+    rate: 0,
+    batchSize: options.batchSize,
+    logDir: options.logDir,
+    name: 'gnmi-sim-idle',
+  });
+  let fullSim: Awaited<ReturnType<typeof startSimulatorProcess>> | undefined;
+  await setup.apply(deviceManifest(idleSim.port, [counters('10s')], plan.updatesPerSecond));
+  const started = await startWorker(infra, setup, plan, options, 'device-worker');
+  const worker = started.process;
+  try {
+    options.progress(
+      `ingest/worker: started pid ${worker.pid} (${workerNodeOptions(plan)}); waiting for its first rows`,
+    );
     await waitFor("the worker's first rows", async () => (await countRows(db, table)) > 0, 90_000, 500).catch(
       (e: Error) => {
         throw new Error(`${e.message} (worker log: ${worker.logFile})`);
@@ -339,14 +574,15 @@ async function benchWorker(infra: Infra, db: pg.Client, options: IngestOptions):
       logDir: options.logDir,
       name: 'gnmi-sim-worker',
     });
-    await apply(deviceManifest(fullSim.port, '1s'));
+    await setup.apply(deviceManifest(fullSim.port, [counters('1s')], plan.updatesPerSecond));
     const full = await measureConsumer(
       db,
       table,
       { pid: worker.pid, simulatorPid: fullSim.process.pid, postgres: await postgresPids(infra, db) },
       options,
       'worker',
-      () => scrapeSums(`http://127.0.0.1:${metricsPort}/metrics`, [RECEIVED, DROPPED]).catch(() => ({})),
+      () =>
+        scrapeSums(`http://127.0.0.1:${started.metricsPort}/metrics`, [RECEIVED, DROPPED]).catch(() => ({})),
     );
     const { rate } = full;
     if (rssBytes(worker.pid) === undefined)
@@ -354,12 +590,11 @@ async function benchWorker(infra: Infra, db: pg.Client, options: IngestOptions):
     options.progress(
       `ingest/worker: ${formatRate(rate.rate)} over ${rate.windowSeconds.toFixed(1)} s; ${cpuNote('worker', full.cpu)}`,
     );
-    return { ...full, idleRss };
+    return { ...full, idleRss, plan };
   } finally {
     await worker.stop();
     await idleSim.stop();
     await fullSim?.stop();
-    rmSync(mountRoot, { recursive: true, force: true });
   }
 }
 
@@ -367,29 +602,23 @@ type TelegrafResult =
   | ({ kind: 'measured'; fieldsPerRow: number; updatesPerSecond: number } & ConsumerRun)
   | { kind: 'skipped'; reason: string };
 
-async function benchTelegraf(infra: Infra, db: pg.Client, options: IngestOptions): Promise<TelegrafResult> {
-  const telegrafBin = binary('telegraf');
-  if (!existsSync(telegrafBin)) {
-    const reason = 'Telegraf not built: run `bash e2e/infra/build-binaries.sh telegraf`';
-    options.progress(`ingest/telegraf: skipped: ${reason}`);
-    return { kind: 'skipped', reason };
-  }
+/** Telegraf reading one simulator into a fresh schema, with the worker's batch and buffer sizes. */
+async function startTelegraf(
+  infra: Infra,
+  db: pg.Client,
+  simPort: number,
+  options: IngestOptions,
+  name: string,
+): Promise<BenchProcess> {
   await db.query(`DROP SCHEMA IF EXISTS ${TELEGRAF_SCHEMA} CASCADE`);
   await db.query(`CREATE SCHEMA ${TELEGRAF_SCHEMA}`);
-  const sim = await startSimulatorProcess({
-    interfaces: options.interfaces,
-    rate: options.offeredRate,
-    batchSize: options.batchSize,
-    logDir: options.logDir,
-    name: 'gnmi-sim-telegraf',
-  });
-  const configFile = join(options.logDir, 'telegraf.conf');
+  const configFile = join(options.logDir, `${name}.conf`);
   const url = new URL(infra.postgres.dsn);
   url.searchParams.set('sslmode', 'disable');
   writeFileSync(
     configFile,
     telegrafConfig({
-      address: `127.0.0.1:${sim.port}`,
+      address: `127.0.0.1:${simPort}`,
       username: SIM_USERNAME,
       password: SIM_PASSWORD,
       path: COUNTERS,
@@ -402,9 +631,52 @@ async function benchTelegraf(infra: Infra, db: pg.Client, options: IngestOptions
     }),
     { mode: 0o600 },
   );
-  const telegraf = startProcess(telegrafBin, ['--config', configFile], {
-    logFile: join(options.logDir, 'telegraf.log'),
+  return startProcess(binary('telegraf'), ['--config', configFile], {
+    logFile: join(options.logDir, `${name}.log`),
   });
+}
+
+/** Telegraf's memory on the typical switch's 2,000 updates/s, for the devices-per-GiB comparison. */
+async function benchTelegrafTypical(
+  infra: Infra,
+  db: pg.Client,
+  options: IngestOptions,
+): Promise<{ last: MemoryBreakdown; peakRss: number } | undefined> {
+  if (!existsSync(binary('telegraf'))) return undefined;
+  const sim = await startSimulatorProcess({
+    interfaces: 400,
+    rate: TYPICAL_RATE,
+    batchSize: 200,
+    logDir: options.logDir,
+    name: 'gnmi-sim-telegraf-typical',
+  });
+  const telegraf = await startTelegraf(infra, db, sim.port, options, 'telegraf-typical');
+  try {
+    const table = `${TELEGRAF_SCHEMA}.${MEASUREMENT}`;
+    await waitFor("Telegraf's first rows", async () => (await countRows(db, table)) > 0, 90_000, 500);
+    await sleep(5000);
+    return await memoryOver(telegraf.pid, 20_000);
+  } finally {
+    await telegraf.stop();
+    await sim.stop();
+  }
+}
+
+async function benchTelegraf(infra: Infra, db: pg.Client, options: IngestOptions): Promise<TelegrafResult> {
+  const telegrafBin = binary('telegraf');
+  if (!existsSync(telegrafBin)) {
+    const reason = 'Telegraf not built: run `bash e2e/infra/build-binaries.sh telegraf`';
+    options.progress(`ingest/telegraf: skipped: ${reason}`);
+    return { kind: 'skipped', reason };
+  }
+  const sim = await startSimulatorProcess({
+    interfaces: options.interfaces,
+    rate: options.offeredRate,
+    batchSize: options.batchSize,
+    logDir: options.logDir,
+    name: 'gnmi-sim-telegraf',
+  });
+  const telegraf = await startTelegraf(infra, db, sim.port, options, 'telegraf');
   const table = `${TELEGRAF_SCHEMA}.${MEASUREMENT}`;
   try {
     options.progress(

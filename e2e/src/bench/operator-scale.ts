@@ -14,6 +14,7 @@ import { freePort, waitFor, type Infra } from '../infra/suite.js';
 import { startProcess } from './child-process.js';
 import { formatBytes, formatRate, formatSeconds, type Figure } from './figures.js';
 import { CpuMeter, RssSampler } from './proc-stats.js';
+import { parseApiserverRequests, perUnit, requestDelta, type RequestCounts } from './apiserver-requests.js';
 
 export interface OperatorBenchOptions {
   devices: number;
@@ -134,6 +135,12 @@ export async function runOperatorBenchmark(infra: Infra, options: OperatorBenchO
       const page = await apps.listNamespacedDeployment({ namespace: NAMESPACE, limit: 1 });
       return page.items.length + (page.metadata?.remainingItemCount ?? 0);
     };
+    const apiserverRequests = async (): Promise<RequestCounts> => {
+      const r = await kubectl(['get', '--raw', '/metrics']);
+      if (r.code !== 0) throw new Error(`kube-apiserver /metrics: ${r.stderr}`);
+      return parseApiserverRequests(r.stdout);
+    };
+    const requestsBefore = await apiserverRequests();
     const load = new RssSampler(operator.pid).start();
     // Who was busy: on a small machine the control plane competes with the operator for CPU.
     const k8s = infra.kubernetes.pids;
@@ -178,8 +185,18 @@ export async function runOperatorBenchmark(infra: Infra, options: OperatorBenchO
       .map(([name, m]) => `${name} ${m.stop().toFixed(2)}`)
       .join(', ');
     await creating;
-    await sleep(2000);
+    // Let the reconciles that follow the Deployments' own status changes finish too.
+    await sleep(5000);
     const rss = load.stop();
+    const requests = perUnit(requestDelta(requestsBefore, await apiserverRequests()), options.devices, [
+      'devices',
+      'deployments',
+      'events',
+      'leases',
+      'serviceaccounts',
+      'roles',
+      'rolebindings',
+    ]);
     if (count < options.devices) {
       throw new Error(
         `only ${count} of ${options.devices} Deployments after ${formatSeconds(allAt)} (operator log: ${operator.logFile})`,
@@ -193,14 +210,28 @@ export async function runOperatorBenchmark(infra: Infra, options: OperatorBenchO
         benchmark: 'operator',
         figure: `${options.devices} Devices → ${options.devices} worker Deployments`,
         value: formatSeconds(allAt),
+        goal: '< 30 s',
         comparison: `${formatRate(options.devices / allAt, 'Devices/s')}; Devices created in ${formatSeconds(createdAt)} (${options.concurrency} parallel)`,
       },
       { benchmark: 'operator', figure: 'CPU used meanwhile', value: `${cpu} cores (of ${cpus().length})` },
+      {
+        benchmark: 'operator',
+        figure: 'kube-apiserver writes per Device (devices, deployments, events, leases, RBAC; all clients)',
+        value: requests.writes.toFixed(2),
+        comparison: requests.writeList,
+      },
+      {
+        benchmark: 'operator',
+        figure: 'kube-apiserver reads per Device (same resources)',
+        value: requests.reads.toFixed(2),
+        comparison: requests.readList || 'none: informer caches',
+      },
       { benchmark: 'operator', figure: 'operator RSS idle', value: formatBytes(idleRss) },
       {
         benchmark: 'operator',
         figure: `operator RSS with ${options.devices} Devices (peak / end)`,
         value: `${formatBytes(rss.peak)} / ${formatBytes(rss.last)}`,
+        goal: '< 200 MiB at 1,000',
       },
     ];
   } finally {

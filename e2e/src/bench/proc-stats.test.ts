@@ -2,7 +2,16 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { childPids, CpuMeter, parseCpuSeconds, parseVmRss, RssSampler, rssBytes } from './proc-stats.js';
+import {
+  childPids,
+  CpuMeter,
+  memoryBreakdown,
+  parseCpuSeconds,
+  parseMemoryBreakdown,
+  parseVmRss,
+  RssSampler,
+  rssBytes,
+} from './proc-stats.js';
 
 describe('reading /proc', () => {
   const rssCases: Array<[string, string, number | undefined]> = [
@@ -15,6 +24,19 @@ describe('reading /proc', () => {
   ];
   for (const [what, status, expected] of rssCases)
     test(what, () => assert.equal(parseVmRss(status), expected));
+
+  test('RSS, its anonymous part and the proportional set size come from status and smaps_rollup', () => {
+    assert.deepEqual(
+      parseMemoryBreakdown(
+        'VmRSS:\t  70000 kB\nRssAnon:\t  26000 kB\nRssFile:\t  44000 kB\n',
+        '00400000-7ffd [rollup]\nRss:               70000 kB\nPss:               40000 kB\n',
+      ),
+      { rss: 70000 * 1024, anon: 26000 * 1024, pss: 40000 * 1024 },
+    );
+    assert.equal(parseMemoryBreakdown('Name:\tnode\n', ''), undefined, 'a zombie has none');
+    const own = memoryBreakdown(process.pid)!;
+    assert.ok(own.anon < own.rss && own.pss <= own.rss && own.pss > 0, JSON.stringify(own));
+  });
 
   const statCases: Array<[string, string, number | undefined]> = [
     [

@@ -15,6 +15,40 @@ export function rssBytes(pid: number): number | undefined {
   }
 }
 
+export interface MemoryBreakdown {
+  rss: number;
+  /** Anonymous pages: the process's own heap, stacks and buffers. */
+  anon: number;
+  /**
+   * Proportional set size: shared file pages (the node binary) divided among the processes that
+   * map them, which is what one more such process costs a node running many.
+   */
+  pss: number;
+}
+
+/** RssAnon from /proc/<pid>/status and Pss from smaps_rollup, in bytes. */
+export function parseMemoryBreakdown(status: string, smapsRollup: string): MemoryBreakdown | undefined {
+  const kb = (text: string, field: string) => {
+    const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, 'm').exec(text);
+    return m ? Number(m[1]) * 1024 : undefined;
+  };
+  const rss = kb(status, 'VmRSS');
+  const anon = kb(status, 'RssAnon');
+  const pss = kb(smapsRollup, 'Pss');
+  return rss === undefined || anon === undefined || pss === undefined ? undefined : { rss, anon, pss };
+}
+
+export function memoryBreakdown(pid: number): MemoryBreakdown | undefined {
+  try {
+    return parseMemoryBreakdown(
+      readFileSync(`/proc/${pid}/status`, 'utf8'),
+      readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
 export interface RssSummary {
   peak: number;
   last: number;

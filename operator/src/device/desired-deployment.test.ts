@@ -9,6 +9,13 @@ import {
   workerResources,
   type WorkerSettings,
 } from './desired-deployment.js';
+import {
+  EXPECTED_RATE_ANNOTATION,
+  mebibytes,
+  parseQuantityBytes,
+  workerMemoryPlan,
+  workerNodeOptions,
+} from '@switchforge/platform/worker-memory';
 
 const device: Device = {
   apiVersion: 'switchforge.io/v1alpha1',
@@ -22,7 +29,7 @@ const settings: WorkerSettings = {
   command: ['node', 'worker/dist/main.js'],
   workingDir: '/app',
   imagePullPolicy: 'IfNotPresent',
-  defaultResources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+  defaultResources: { requests: { cpu: '50m' }, limits: {} },
   leaseDurationSeconds: 8,
 };
 
@@ -133,5 +140,50 @@ describe('names, labels, Secrets and resources of the worker Deployment', () => 
       [{ requests: { cpu: 2 } }, { requests: { cpu: '2', memory: '128Mi' }, limits: { memory: '512Mi' } }],
     ];
     for (const [own, want] of cases) assert.deepEqual(workerResources(settings.defaultResources, own), want);
+  });
+});
+
+describe("the worker's memory follows what its Device asks for", () => {
+  const envOf = (d: ReturnType<typeof desiredDeployment>) =>
+    new Map((d.spec?.template.spec?.containers[0]?.env ?? []).map((e) => [e.name, e.value]));
+  const resourcesOf = (d: ReturnType<typeof desiredDeployment>) =>
+    d.spec?.template.spec?.containers[0]?.resources;
+  const asking = (rate: number): Device => ({
+    ...device,
+    metadata: { ...device.metadata, annotations: { [EXPECTED_RATE_ANNOTATION]: String(rate) } },
+  });
+
+  test('V8 flags, memory request and limit and buffer sizes come from one plan', () => {
+    const d = desiredDeployment(asking(2000), settings);
+    const plan = workerMemoryPlan(2000);
+    const env = envOf(d);
+    assert.equal(env.get('NODE_OPTIONS'), workerNodeOptions(plan));
+    assert.equal(env.get('SWITCHFORGE_MEMORY_LIMIT_BYTES'), String(plan.limitBytes));
+    assert.equal(env.get('SWITCHFORGE_MAX_BUFFERED_SAMPLES'), String(plan.maxBufferedSamples));
+    assert.equal(env.get('SWITCHFORGE_LIVE_RING_BYTES'), String(plan.liveRingBytes));
+    assert.deepEqual(resourcesOf(d), {
+      requests: { cpu: '50m', memory: mebibytes(plan.requestBytes) },
+      limits: { memory: mebibytes(plan.limitBytes) },
+    });
+  });
+
+  test('a busier Device gets a larger young generation and limit', () => {
+    const quiet = desiredDeployment(asking(2000), settings);
+    const busy = desiredDeployment(asking(100_000), settings);
+    assert.match(envOf(busy).get('NODE_OPTIONS')!, /--max-semi-space-size=16 /);
+    assert.match(envOf(quiet).get('NODE_OPTIONS')!, /--max-semi-space-size=1 /);
+    assert.ok(
+      parseQuantityBytes(resourcesOf(busy)?.limits?.memory)! >
+        parseQuantityBytes(resourcesOf(quiet)?.limits?.memory)!,
+    );
+  });
+
+  test("the Device's own memory limit wins, and the plan fits inside it", () => {
+    const d = desiredDeployment(
+      { ...asking(100_000), spec: { ...device.spec, resources: { limits: { memory: '160Mi' } } } },
+      settings,
+    );
+    assert.equal(resourcesOf(d)?.limits?.memory, '160Mi');
+    assert.equal(envOf(d).get('SWITCHFORGE_MEMORY_LIMIT_BYTES'), String(160 * 2 ** 20));
   });
 });

@@ -12,6 +12,14 @@ import {
   deviceLeaseName,
 } from '@switchforge/platform/device-worker';
 import { quantityValue } from './quantity.js';
+import {
+  expectedUpdatesPerSecond,
+  mebibytes,
+  parseQuantityBytes,
+  WORKER_MEMORY_ENV,
+  workerMemoryPlan,
+  workerNodeOptions,
+} from '@switchforge/platform/worker-memory';
 
 export interface WorkerSettings {
   image: string;
@@ -81,6 +89,10 @@ export function desiredDeployment(
   const namespace = device.metadata.namespace!;
   const spec = device.spec;
   const labels = workerLabels(device);
+  const plan = workerMemoryPlan(
+    expectedUpdatesPerSecond(spec, device.metadata.annotations ?? {}),
+    parseQuantityBytes(spec.resources?.limits?.memory),
+  );
   const volumes: V1Volume[] = [];
   const mounts: V1VolumeMount[] = [];
   // Optional: a missing Secret would hold the pod in ContainerCreating with the cause only in a
@@ -123,9 +135,22 @@ export function desiredDeployment(
       value: `k8s.pod.name=$(POD_NAME),k8s.pod.uid=$(POD_UID),k8s.namespace.name=$(SWITCHFORGE_DEVICE_NAMESPACE),k8s.node.name=$(NODE_NAME),switchforge.device=${name}`,
     },
     ...(settings.otlpEndpoint ? [{ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: settings.otlpEndpoint }] : []),
+    // Memory follows what the Device asks for: the same plan sizes the container, V8 and the
+    // worker's buffers, so the worker sheds load before the kernel would kill it.
+    { name: 'NODE_OPTIONS', value: workerNodeOptions(plan) },
+    { name: WORKER_MEMORY_ENV.limitBytes, value: String(plan.limitBytes) },
+    { name: WORKER_MEMORY_ENV.maxBufferedSamples, value: String(plan.maxBufferedSamples) },
+    { name: WORKER_MEMORY_ENV.liveRingBytes, value: String(plan.liveRingBytes) },
     ...(settings.extraEnv ?? []),
   ];
-  const resources = workerResources(settings.defaultResources, spec.resources);
+  // The memory plan sets the defaults; the Device's own requests and limits win over them.
+  const resources = workerResources(
+    {
+      requests: { ...settings.defaultResources.requests, memory: mebibytes(plan.requestBytes) },
+      limits: { ...settings.defaultResources.limits, memory: mebibytes(plan.limitBytes) },
+    },
+    spec.resources,
+  );
 
   return {
     apiVersion: 'apps/v1',

@@ -15,6 +15,8 @@ import {
  */
 export class NamespaceSetup {
   private readonly appliedAt = new Map<string, number>();
+  /** One apply per namespace at a time: parallel reconciles of its Devices wait on the same one. */
+  private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(
     private readonly objects: KubernetesObjectApi,
@@ -25,6 +27,15 @@ export class NamespaceSetup {
   async ensure(namespace: string): Promise<void> {
     const last = this.appliedAt.get(namespace);
     if (last !== undefined && Date.now() - last < this.refreshMs) return;
+    let running = this.inFlight.get(namespace);
+    if (!running) {
+      running = this.apply(namespace).finally(() => this.inFlight.delete(namespace));
+      this.inFlight.set(namespace, running);
+    }
+    await running;
+  }
+
+  private async apply(namespace: string): Promise<void> {
     for (const object of namespaceObjects(namespace, this.workerDatabaseUrl)) {
       await this.objects.patch(object, undefined, undefined, MANAGER, true, PatchStrategy.ServerSideApply);
     }

@@ -1,10 +1,52 @@
-import {
-  ApiException,
-  V1MicroTime,
-  type CoordinationV1Api,
-  type V1Lease,
-  type V1OwnerReference,
-} from '@kubernetes/client-node';
+/**
+ * The per-device collector Lease and the operator's leader Lease share this lock. It speaks to
+ * the apiserver through `LeaseClient`, three calls on plain JSON Lease objects, so a process can
+ * bring its own transport: the operator adapts @kubernetes/client-node (client-node-leases.ts),
+ * the device worker its own small client, which keeps client-node out of every worker pod.
+ */
+
+export interface LeaseOwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  /** MicroTime: RFC 3339 with microseconds (see microTime). */
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+}
+
+/** A coordination.k8s.io/v1 Lease as JSON; fields this lock does not use pass through unchanged. */
+export interface LeaseObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name?: string;
+    namespace?: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: LeaseOwnerReference[];
+    [field: string]: unknown;
+  };
+  spec?: LeaseSpec;
+}
+
+/** What the lock needs of the apiserver. Errors carry the HTTP status as a numeric `code`. */
+export interface LeaseClient {
+  /** Undefined when there is no such Lease (404). */
+  read(namespace: string, name: string): Promise<LeaseObject | undefined>;
+  create(namespace: string, lease: LeaseObject): Promise<LeaseObject>;
+  /** A PUT carrying `metadata.resourceVersion`: a 409 when someone wrote in between. */
+  replace(namespace: string, name: string, lease: LeaseObject): Promise<LeaseObject>;
+}
 
 export interface LeaseLockOptions {
   namespace: string;
@@ -13,7 +55,7 @@ export interface LeaseLockOptions {
   identity: string;
   durationSeconds: number;
   labels?: Record<string, string>;
-  ownerReferences?: V1OwnerReference[];
+  ownerReferences?: LeaseOwnerReference[];
 }
 
 export type LeaseOutcome =
@@ -26,10 +68,10 @@ export type LeaseOutcome =
  * which assumes the nodes' clocks agree to well under the lease duration.
  */
 export class LeaseLock {
-  private current: V1Lease | undefined;
+  private current: LeaseObject | undefined;
 
   constructor(
-    private readonly api: CoordinationV1Api,
+    private readonly api: LeaseClient,
     readonly options: LeaseLockOptions,
   ) {}
 
@@ -43,15 +85,9 @@ export class LeaseLock {
    */
   async tryAcquireOrRenew(annotations: Record<string, string> = {}, now = new Date()): Promise<LeaseOutcome> {
     const { namespace, name, identity, durationSeconds } = this.options;
-    let existing: V1Lease | undefined;
-    try {
-      existing = await this.api.readNamespacedLease({ name, namespace });
-    } catch (e) {
-      if (!isStatus(e, 404)) throw e;
-    }
-    // MicroTime fields must be V1MicroTime: a plain Date serialises with milliseconds, which
-    // the apiserver rejects for leases.
-    const micro = new V1MicroTime(now.getTime());
+    const existing = await this.api.read(namespace, name);
+    // The apiserver rejects a lease time without microseconds.
+    const micro = microTime(now);
     const spec = {
       holderIdentity: identity,
       leaseDurationSeconds: durationSeconds,
@@ -59,18 +95,17 @@ export class LeaseLock {
     };
     if (!existing) {
       try {
-        this.current = await this.api.createNamespacedLease({
-          namespace,
-          body: {
-            metadata: {
-              name,
-              namespace,
-              ...(this.options.labels ? { labels: this.options.labels } : {}),
-              ...(this.options.ownerReferences ? { ownerReferences: this.options.ownerReferences } : {}),
-              annotations,
-            },
-            spec: { ...spec, acquireTime: micro, leaseTransitions: 0 },
+        this.current = await this.api.create(namespace, {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: {
+            name,
+            namespace,
+            ...(this.options.labels ? { labels: this.options.labels } : {}),
+            ...(this.options.ownerReferences ? { ownerReferences: this.options.ownerReferences } : {}),
+            annotations,
           },
+          spec: { ...spec, acquireTime: micro, leaseTransitions: 0 },
         });
         return { held: true, transitioned: true };
       } catch (e) {
@@ -79,24 +114,23 @@ export class LeaseLock {
       }
     }
     const holder = existing.spec?.holderIdentity ?? '';
-    const renewedAt = toDate(existing.spec?.renewTime);
+    const renewedAt = existing.spec?.renewTime ? Date.parse(existing.spec.renewTime) : 0;
     const duration = existing.spec?.leaseDurationSeconds ?? durationSeconds;
-    const expiresAt = new Date((renewedAt?.getTime() ?? 0) + duration * 1000);
+    const expiresAt = new Date(renewedAt + duration * 1000);
     const mine = holder === identity;
     if (!mine && holder !== '' && expiresAt > now) {
       this.current = existing;
       return { held: false, holder, expiresAt };
     }
     const transitioned = !mine;
-    const body: V1Lease = {
+    const body: LeaseObject = {
       ...existing,
       metadata: {
         ...existing.metadata,
-        annotations: { ...existing.metadata?.annotations, ...annotations },
+        annotations: { ...existing.metadata.annotations, ...annotations },
       },
       spec: {
         ...existing.spec,
-        ...asMicro(existing.spec?.acquireTime),
         ...spec,
         ...(transitioned
           ? { acquireTime: micro, leaseTransitions: (existing.spec?.leaseTransitions ?? 0) + 1 }
@@ -104,7 +138,7 @@ export class LeaseLock {
       },
     };
     try {
-      this.current = await this.api.replaceNamespacedLease({ name, namespace, body });
+      this.current = await this.api.replace(namespace, name, body);
       return { held: true, transitioned };
     } catch (e) {
       if (isStatus(e, 409)) return this.lostTo(existing, now);
@@ -112,7 +146,7 @@ export class LeaseLock {
     }
   }
 
-  private lostTo(existing: V1Lease | undefined, now: Date): LeaseOutcome {
+  private lostTo(existing: LeaseObject | undefined, now: Date): LeaseOutcome {
     return {
       held: false,
       holder: existing?.spec?.holderIdentity ?? '(another candidate)',
@@ -124,20 +158,15 @@ export class LeaseLock {
   async release(): Promise<void> {
     const { name, namespace, identity } = this.options;
     try {
-      const existing = await this.api.readNamespacedLease({ name, namespace });
-      if (existing.spec?.holderIdentity !== identity) return;
-      await this.api.replaceNamespacedLease({
-        name,
-        namespace,
-        body: {
-          ...existing,
-          spec: {
-            ...existing.spec,
-            ...asMicro(existing.spec?.acquireTime),
-            holderIdentity: '',
-            renewTime: new V1MicroTime(0),
-            leaseDurationSeconds: 1,
-          },
+      const existing = await this.api.read(namespace, name);
+      if (!existing || existing.spec?.holderIdentity !== identity) return;
+      await this.api.replace(namespace, name, {
+        ...existing,
+        spec: {
+          ...existing.spec,
+          holderIdentity: '',
+          renewTime: microTime(new Date(0)),
+          leaseDurationSeconds: 1,
         },
       });
     } catch (e) {
@@ -146,17 +175,15 @@ export class LeaseLock {
   }
 }
 
+/**
+ * Whether `e` is an apiserver answer with this HTTP status: client-node's ApiException and the
+ * worker's KubeStatusError both carry it as a numeric `code` (Node's own errors use strings).
+ */
 export function isStatus(e: unknown, code: number): boolean {
-  return e instanceof ApiException && e.code === code;
+  return e instanceof Error && (e as { code?: unknown }).code === code;
 }
 
-function toDate(value: Date | string | undefined): Date | undefined {
-  if (value === undefined) return undefined;
-  return value instanceof Date ? value : new Date(value);
-}
-
-/** A read lease's times come back as plain Dates; they must go out again as MicroTime. */
-function asMicro(acquireTime: Date | string | undefined): { acquireTime?: V1MicroTime } {
-  const date = toDate(acquireTime);
-  return date ? { acquireTime: new V1MicroTime(date.getTime()) } : {};
+/** A Kubernetes MicroTime: RFC 3339 in UTC with six fractional digits. */
+export function microTime(date: Date): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }

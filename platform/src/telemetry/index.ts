@@ -6,12 +6,8 @@
 import { createServer, type Server } from 'node:http';
 import { metrics, trace } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes, envDetector, detectResources } from '@opentelemetry/resources';
-import { MeterProvider, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
-import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 
 export interface TelemetryOptions {
@@ -61,7 +57,19 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
     readers.push(prometheus);
   }
   const otlpEndpoint = options.otlpEndpoint ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  if (otlpEndpoint) {
+  // The OTLP exporters and the trace SDK load only when there is somewhere to send to: a device
+  // worker without an OTLP endpoint keeps them out of its memory (see the worker module-graph test).
+  const otlp = otlpEndpoint
+    ? await Promise.all([
+        import('@opentelemetry/exporter-metrics-otlp-http'),
+        import('@opentelemetry/exporter-trace-otlp-http'),
+        import('@opentelemetry/sdk-metrics'),
+        import('@opentelemetry/sdk-trace-base'),
+        import('@opentelemetry/sdk-trace-node'),
+      ])
+    : undefined;
+  if (otlp && otlpEndpoint) {
+    const [{ OTLPMetricExporter }, , { PeriodicExportingMetricReader }] = otlp;
     readers.push(
       new PeriodicExportingMetricReader({
         exporter: new OTLPMetricExporter({ url: `${otlpEndpoint.replace(/\/$/, '')}/v1/metrics` }),
@@ -72,16 +80,26 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   const meterProvider = new MeterProvider({ resource, readers });
   metrics.setGlobalMeterProvider(meterProvider);
 
-  const spanProcessors: SpanProcessor[] = otlpEndpoint
-    ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${otlpEndpoint.replace(/\/$/, '')}/v1/traces` }))]
-    : [];
-  const tracerProvider = new NodeTracerProvider({ resource, spanProcessors });
-  tracerProvider.register();
+  // Without a span exporter the API's no-op tracer is what a tracer provider would amount to.
+  let tracerProvider: { shutdown(): Promise<void> } | undefined;
+  if (otlp && otlpEndpoint) {
+    const [, { OTLPTraceExporter }, , { BatchSpanProcessor }, { NodeTracerProvider }] = otlp;
+    const provider = new NodeTracerProvider({
+      resource,
+      spanProcessors: [
+        new BatchSpanProcessor(
+          new OTLPTraceExporter({ url: `${otlpEndpoint.replace(/\/$/, '')}/v1/traces` }),
+        ),
+      ],
+    });
+    provider.register();
+    tracerProvider = provider;
+  }
 
   return {
     ...(prometheusPort === undefined ? {} : { prometheusPort }),
     shutdown: async () => {
-      await Promise.allSettled([meterProvider.shutdown(), tracerProvider.shutdown()]);
+      await Promise.allSettled([meterProvider.shutdown(), tracerProvider?.shutdown()]);
       await new Promise((res) => (server ? server.close(res) : res(undefined)));
       metrics.disable();
       trace.disable();

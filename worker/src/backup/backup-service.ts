@@ -11,7 +11,6 @@ import { log } from '@switchforge/platform/log';
 import { BACKUP_ANNOTATION } from './annotations.js';
 import { failureReason, type FetchedConfig } from './fetch.js';
 import { backupInstruments, type BackupInstruments } from './metrics.js';
-import { normalizeConfig } from './normalize.js';
 import { BackupScheduler, type DueBackup } from './schedule.js';
 import type { BackupStore, BackupTrigger } from './store.js';
 
@@ -164,6 +163,8 @@ export class BackupService {
     const started = performance.now();
     try {
       const fetched = await this.options.fetch(device, signal);
+      // Loaded with the first backup: the XML parser is no part of collecting.
+      const { normalizeConfig } = await import('./normalize.js');
       const canonical = normalizeConfig(fetched);
       // The Lease may have gone while fetching: a stale holder must not write.
       if (signal.aborted)

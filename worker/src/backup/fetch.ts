@@ -7,11 +7,8 @@ import { devicePort, type Device } from '@switchforge/platform/crd';
 import { UnavailableError } from '@switchforge/platform/errors';
 import { requireUsername, type DeviceSecrets } from '../device/device-secrets.js';
 import { CollectorError } from '../device/sample.js';
-import { GnmiClient, type GnmiTls } from '../gnmi/client.js';
-import { Encoding } from '../gnmi/proto.js';
+import type { GnmiTls } from '../gnmi/client.js';
 import { MalformedMessageError, RpcError, RpcTimeoutError } from '../netconf/errors.js';
-import { NetconfSession } from '../netconf/session.js';
-import { getResponseToJson } from './gnmi-config.js';
 import type { ConfigFormat } from './normalize.js';
 
 export interface FetchedConfig {
@@ -50,6 +47,8 @@ async function fetchNetconf(
   options: FetchOptions,
 ): Promise<FetchedConfig> {
   const spec = device.spec;
+  // Each protocol's session code loads with its first backup (a gNMI worker never loads ssh2).
+  const { NetconfSession } = await import('../netconf/session.js');
   const session = await NetconfSession.connect(
     {
       host: spec.address,
@@ -95,6 +94,11 @@ async function fetchGnmi(
   options: FetchOptions,
 ): Promise<FetchedConfig> {
   const spec = device.spec;
+  const [{ GnmiClient }, { Encoding }, { getResponseToJson }] = await Promise.all([
+    import('../gnmi/client.js'),
+    import('../gnmi/proto.js'),
+    import('./gnmi-config.js'),
+  ]);
   const client = new GnmiClient({
     address: spec.address,
     port: devicePort(spec),

@@ -7,6 +7,7 @@ import { errorMessage, InputError } from '@switchforge/platform/errors';
 import { log } from '@switchforge/platform/log';
 import { Backoff } from './backoff.js';
 import type { CollectionPlanner, CollectionUnit } from './collection-plan.js';
+import type { MemoryGuard } from './memory-guard.js';
 import type { MetricWriter } from './metric-writer.js';
 import { CollectorError, type Collector, type Sample, type SessionState } from './sample.js';
 
@@ -46,6 +47,8 @@ export interface DeviceRunnerOptions {
   leaseAnnotations?: () => Readonly<Record<string, string>>;
   /** Called when this worker gains or loses the Lease. */
   onLeaseChange?: (held: boolean) => void;
+  /** The memory watermark: while it sheds, the Device is Degraded/MemoryPressure. */
+  memory?: Pick<MemoryGuard, 'shedding' | 'reading'>;
 }
 
 /**
@@ -267,11 +270,19 @@ export class DeviceRunner {
             ? 'connected'
             : 'connecting';
     const writer = this.options.writer;
-    const degraded = writer.droppedRecently()
-      ? `UpdatesDropped: ${writer.dropped} updates dropped since start because the database was unavailable`
-      : now - this.lastMalformedAt < 60_000
-        ? `MalformedUpdates: ${this.malformed} malformed updates skipped since start`
-        : '';
+    const memory = this.options.memory;
+    const reading = memory?.reading;
+    const degraded =
+      memory?.shedding || (writer.droppedRecently() && writer.lastDropCause === 'memory_pressure')
+        ? `MemoryPressure: ${writer.droppedUnderPressure} updates shed since start near the memory limit` +
+          (reading
+            ? ` (${reading.source} ${Math.round(reading.usedBytes / 2 ** 20)} of ${Math.round(reading.limitBytes / 2 ** 20)} MiB)`
+            : '')
+        : writer.droppedRecently()
+          ? `UpdatesDropped: ${writer.dropped} updates dropped since start because the database was unavailable`
+          : now - this.lastMalformedAt < 60_000
+            ? `MalformedUpdates: ${this.malformed} malformed updates skipped since start`
+            : '';
     const annotations: Record<string, string> = {
       [ANNOTATION.sessionState]: session,
       [ANNOTATION.reason]: failed?.reason ?? '',

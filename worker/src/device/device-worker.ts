@@ -1,32 +1,27 @@
-import {
-  CoordinationV1Api,
-  CustomObjectsApi,
-  type KubeConfig,
-  type KubernetesListObject,
-} from '@kubernetes/client-node';
 import { createServer, type Server } from 'node:http';
-import { API_VERSION, DEVICE, GROUP, VERSION, type Device } from '@switchforge/platform/crd';
+import { API_VERSION, DEVICE, type Device, type DeviceProtocol } from '@switchforge/platform/crd';
 import {
   LABEL_COMPONENT,
   LABEL_DEVICE,
   LABEL_MANAGED_BY,
   MANAGER,
 } from '@switchforge/platform/device-worker';
-import { SupervisedInformer } from '@switchforge/platform/kube';
 import { LeaseLock } from '@switchforge/platform/lease';
 import { log } from '@switchforge/platform/log';
-import { createDataSource } from '@switchforge/platform/db';
+import { errorMessage } from '@switchforge/platform/errors';
 import { BackupService } from '../backup/backup-service.js';
 import { fetchRunningConfig } from '../backup/fetch.js';
-import { BackupStore } from '../backup/store.js';
+import type { BackupStore } from '../backup/store.js';
+import { DeviceWatch } from '../kube/device-watch.js';
+import type { KubeConnection } from '../kube/kube-connection.js';
+import { workerLeases } from '../kube/leases.js';
 import { LiveFeed } from '../live/live-feed.js';
 import { startLiveServer } from '../live/live-server.js';
-import { planGnmi } from '../gnmi/plan.js';
-import { planNetconf } from '../netconf/plan.js';
 import type { CollectionPlanner } from './collection-plan.js';
 import { readDeviceSecrets, type DeviceSecrets } from './device-secrets.js';
 import { requireUsableSecrets } from './secret-check.js';
 import { DeviceRunner } from './device-runner.js';
+import { MemoryGuard } from './memory-guard.js';
 import { MetricWriter, type CommittedBatch } from './metric-writer.js';
 
 export interface DeviceWorkerConfig {
@@ -43,6 +38,10 @@ export interface DeviceWorkerConfig {
   batchSize: number;
   flushIntervalMs: number;
   maxBufferedSamples: number;
+  /** Bytes the live ring keeps per device (the operator's memory plan). */
+  liveRingBytes?: number;
+  /** The planned container limit the memory guard measures against; 0 or unset: cgroup and heap only. */
+  memoryLimitBytes?: number;
   writeConnections?: number;
   onCommitted?: (batch: CommittedBatch) => void;
 }
@@ -50,11 +49,67 @@ export interface DeviceWorkerConfig {
 /** How often the mounted Secrets are read again: the kubelet updates them in place. */
 const SECRETS_REFRESH_MS = 5_000;
 
-function planFor(secrets: () => DeviceSecrets): CollectionPlanner {
-  return (device) => {
-    // A Secret a user must fix throws an InputError: the runner reports it on the Lease.
-    requireUsableSecrets(device, secrets());
-    return device.spec.protocol === 'netconf' ? planNetconf(device, secrets()) : planGnmi(device, secrets());
+type ProtocolPlanner = (device: Device, secrets: DeviceSecrets) => ReturnType<CollectionPlanner>;
+
+/**
+ * Each protocol's collector code loads when a Device first asks for it: gRPC or ssh2, never both.
+ * A Secret a user must fix throws an InputError before planning: the runner reports it on the Lease.
+ */
+async function loadPlanner(protocol: DeviceProtocol): Promise<ProtocolPlanner> {
+  if (protocol === 'netconf') {
+    const [{ planNetconf }, { sshKeyError }] = await Promise.all([
+      import('../netconf/plan.js'),
+      import('../netconf/ssh-key.js'),
+    ]);
+    return (device, secrets) => {
+      requireUsableSecrets(device, secrets, sshKeyError);
+      return planNetconf(device, secrets);
+    };
+  }
+  const { planGnmi } = await import('../gnmi/plan.js');
+  // gNMI Devices carry no SSH key: nothing to parse.
+  const noSshKey = () => undefined;
+  return (device, secrets) => {
+    requireUsableSecrets(device, secrets, noSshKey);
+    return planGnmi(device, secrets);
+  };
+}
+
+/**
+ * The configuration-backup store, opened with the first backup: TypeORM and its second pool of
+ * connections are no part of collecting, and most workers back up once a day.
+ */
+function lazyBackupStore(config: DeviceWorkerConfig): {
+  store: Pick<BackupStore, 'saveIfChanged'>;
+  close: () => Promise<void>;
+} {
+  let opened: Promise<{ store: BackupStore; destroy: () => Promise<void> }> | undefined;
+  const open = async () => {
+    const [{ createDataSource }, { BackupStore }] = await Promise.all([
+      import('@switchforge/platform/db'),
+      import('../backup/store.js'),
+    ]);
+    const db = createDataSource({
+      url: config.databaseUrl,
+      ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+      poolSize: 2,
+    });
+    await db.initialize();
+    return { store: new BackupStore(db), destroy: () => db.destroy() };
+  };
+  return {
+    store: {
+      saveIfChanged: async (...args) => {
+        opened ??= open().catch((e: unknown) => {
+          opened = undefined;
+          throw e;
+        });
+        return (await opened).store.saveIfChanged(...args);
+      },
+    },
+    close: async () => {
+      if (opened) await (await opened.catch(() => undefined))?.destroy();
+    },
   };
 }
 
@@ -65,13 +120,12 @@ function planFor(secrets: () => DeviceSecrets): CollectionPlanner {
  */
 export async function runDeviceWorker(
   config: DeviceWorkerConfig,
-  kc: KubeConfig,
+  kube: KubeConnection,
   signal: AbortSignal,
 ): Promise<void> {
-  const customObjects = kc.makeApiClient(CustomObjectsApi);
   let secrets = await readDeviceSecrets();
   // Committed batches go into a bounded ring that API replicas pull from (see README: live path).
-  const feed = new LiveFeed();
+  const feed = new LiveFeed(config.liveRingBytes ? { retention: { maxBytes: config.liveRingBytes } } : {});
   const live = await startLiveServer(feed, { host: config.host, port: config.livePort });
   const writer = new MetricWriter({
     databaseUrl: config.databaseUrl,
@@ -85,23 +139,15 @@ export async function runDeviceWorker(
       config.onCommitted?.(batch);
     },
   });
-  const informer = new SupervisedInformer<Device>(kc, {
-    name: 'device',
-    path: `/apis/${GROUP}/${VERSION}/namespaces/${config.namespace}/${DEVICE.plural}`,
-    list: () =>
-      customObjects.listNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace: config.namespace,
-        plural: DEVICE.plural,
-        fieldSelector: `metadata.name=${config.name}`,
-      }) as Promise<KubernetesListObject<Device>>,
-  });
-  await informer.start();
-  const device = informer.get(config.name, config.namespace);
+  writer.connectEarly();
+  const watch = new DeviceWatch(kube, config.namespace, config.name);
+  const device = await watch.start();
   if (!device) throw new Error(`Device ${config.namespace}/${config.name} not found`);
+  const planners = new Map<DeviceProtocol, ProtocolPlanner>([
+    [device.spec.protocol, await loadPlanner(device.spec.protocol)],
+  ]);
 
-  const lease = new LeaseLock(kc.makeApiClient(CoordinationV1Api), {
+  const lease = new LeaseLock(workerLeases(kube), {
     namespace: config.namespace,
     name: config.leaseName,
     identity: config.podName,
@@ -113,38 +159,56 @@ export async function runDeviceWorker(
     ],
   });
   // Configuration backups run beside collection, only while this worker holds the Lease.
-  const backupDb = createDataSource({
-    url: config.databaseUrl,
-    ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
-    poolSize: 2,
-  });
-  await backupDb.initialize();
+  const backupStore = lazyBackupStore(config);
   const backups = new BackupService({
-    store: new BackupStore(backupDb),
+    store: backupStore.store,
     fetch: (d, abort) => fetchRunningConfig(d, secrets, { signal: abort }),
   });
   backups.updateDevice(device);
 
+  // Near the memory limit: shed (drop and count) rather than be OOM-killed.
+  const guard = new MemoryGuard({
+    limitBytes: config.memoryLimitBytes ?? 0,
+    onPressure: (on) => {
+      writer.setMemoryPressure(on);
+      feed.setMemoryPressure(on);
+    },
+  });
+  guard.start();
+
   let current = device;
   const runner = new DeviceRunner({
+    memory: guard,
     device: `${config.namespace}/${config.name}`,
     lease,
     renewIntervalMs: Math.max(1000, (config.leaseDurationSeconds * 1000) / 3),
-    planner: planFor(() => secrets),
+    planner: (d) => planners.get(d.spec.protocol)?.(d, secrets) ?? [],
     writer,
     extraLabels: () => current.spec.labels ?? {},
     leaseAnnotations: () => backups.leaseAnnotations(),
     onLeaseChange: (held) => backups.setActive(held),
   });
   runner.updateDevice(device);
-  informer.on((d, kind) => {
+  const apply = (d: Device): void => {
+    current = d;
+    runner.updateDevice(d);
+    backups.updateDevice(d);
+  };
+  watch.on((d, kind) => {
     if (d.metadata.name !== config.name || kind === 'delete') return;
     if (d.metadata.generation !== current.metadata.generation) {
       log.info('device spec changed; updating subscriptions in place', { generation: d.metadata.generation });
     }
+    if (planners.has(d.spec.protocol)) return apply(d);
+    // A new protocol: load its collector first, then apply (the latest spec by then).
     current = d;
-    runner.updateDevice(d);
-    backups.updateDevice(d);
+    void loadPlanner(d.spec.protocol).then(
+      (planner) => {
+        planners.set(d.spec.protocol, planner);
+        apply(current);
+      },
+      (e: unknown) => log.error('loading the protocol collector failed', { error: errorMessage(e) }),
+    );
   });
   backups.start();
   // A Secret created, fixed or rotated after the pod started: plan again with what is mounted now.
@@ -172,10 +236,11 @@ export async function runDeviceWorker(
     await runner.run(signal);
   } finally {
     clearInterval(refresh);
+    guard.stop();
     await backups.stop();
-    await informer.stop();
+    await watch.stop();
     await writer.close();
-    await backupDb.destroy();
+    await backupStore.close();
     await live.close();
     await new Promise((res) => health.close(res));
   }

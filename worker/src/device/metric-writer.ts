@@ -24,7 +24,8 @@ const writeErrors = meter.createCounter('switchforge.worker.write.errors', {
   description: 'Batch writes that failed and will be retried',
 });
 const droppedUpdates = meter.createCounter('switchforge.worker.updates.dropped', {
-  description: 'Updates dropped because the bounded buffer was full (database slow or down)',
+  description:
+    'Updates dropped: reason buffer_full (database slow or down) or memory_pressure (the worker near its memory limit)',
 });
 const bufferedGauge = meter.createObservableGauge('switchforge.worker.buffer.samples', {
   description: 'Samples waiting to be written',
@@ -32,6 +33,8 @@ const bufferedGauge = meter.createObservableGauge('switchforge.worker.buffer.sam
 const backpressurePauses = meter.createCounter('switchforge.worker.backpressure.pauses', {
   description: 'Times the writer asked the session to stop reading (buffer over its high-water mark)',
 });
+
+export type DropReason = 'buffer_full' | 'memory_pressure';
 
 export interface CommittedBatch {
   device: string;
@@ -79,7 +82,10 @@ export class MetricWriter {
   private current: Sample[] = [];
   private buffered = 0;
   private droppedTotal = 0;
+  private droppedForMemory = 0;
   private lastDropAt = 0;
+  private lastDropReason: DropReason = 'buffer_full';
+  private shedding = false;
   private readonly clients: Array<pg.Client | undefined>;
   /** One drain loop per connection slot, while it has work. */
   private readonly drains: Array<Promise<void> | undefined>;
@@ -90,6 +96,7 @@ export class MetricWriter {
   /** Samples of batches being written right now. */
   private inflight = 0;
   private readonly series = new SeriesIds();
+  private readonly opening = new Map<number, Promise<pg.Client>>();
   private readonly highWaterMark: number;
   private readonly lowWaterMark: number;
   /** Producers waiting for the buffer to go below the low-water mark. */
@@ -142,6 +149,32 @@ export class MetricWriter {
     return this.droppedTotal;
   }
 
+  /** Of `dropped`, those shed under memory pressure. */
+  get droppedUnderPressure(): number {
+    return this.droppedForMemory;
+  }
+
+  /** Why the latest drop happened. */
+  get lastDropCause(): DropReason {
+    return this.lastDropReason;
+  }
+
+  /**
+   * Memory pressure on or off (see MemoryGuard). On: the batches waiting for a connection are
+   * dropped and counted, and new samples are dropped as they arrive, so memory stops growing
+   * while batches already on a connection still commit; off: buffering resumes.
+   */
+  setMemoryPressure(on: boolean): void {
+    this.shedding = on;
+    if (!on) return;
+    while (this.pending.length > 0) this.countDropped(this.pending.shift()!.length, 'memory_pressure');
+    if (this.current.length > 0) {
+      this.countDropped(this.current.length, 'memory_pressure');
+      this.current = [];
+    }
+    this.wakeProducers();
+  }
+
   /** Whether samples were dropped in the last `windowMs`. */
   droppedRecently(windowMs = 60_000): boolean {
     return Date.now() - this.lastDropAt < windowMs;
@@ -154,6 +187,11 @@ export class MetricWriter {
   /** Buffers `samples`; false asks the producer to stop reading until `whenDrained` resolves. */
   add(samples: readonly Sample[]): boolean {
     if (this.closed || this.paused) return true;
+    if (this.shedding) {
+      this.buffered += samples.length;
+      this.countDropped(samples.length, 'memory_pressure');
+      return true;
+    }
     for (const s of samples) {
       this.current.push(s);
       if (this.current.length >= this.options.batchSize) this.seal();
@@ -191,11 +229,13 @@ export class MetricWriter {
     }
   }
 
-  private countDropped(n: number): void {
+  private countDropped(n: number, reason: DropReason = 'buffer_full'): void {
     this.buffered -= n;
     this.droppedTotal += n;
+    if (reason === 'memory_pressure') this.droppedForMemory += n;
     this.lastDropAt = Date.now();
-    droppedUpdates.add(n);
+    this.lastDropReason = reason;
+    droppedUpdates.add(n, { reason });
   }
 
   private kick(): void {
@@ -245,20 +285,35 @@ export class MetricWriter {
     }
   }
 
-  private async connection(slot: number): Promise<pg.Client> {
+  private connection(slot: number): Promise<pg.Client> {
     const existing = this.clients[slot];
-    if (existing) return existing;
+    if (existing) return Promise.resolve(existing);
+    // One connect per slot at a time (connectEarly and the first write may ask together).
+    let opening = this.opening.get(slot);
+    if (!opening) {
+      opening = this.openConnection(slot).finally(() => this.opening.delete(slot));
+      this.opening.set(slot, opening);
+    }
+    return opening;
+  }
+
+  private async openConnection(slot: number): Promise<pg.Client> {
     const client = new pg.Client({
       connectionString: this.options.databaseUrl,
       application_name: 'switchforge-device-worker',
       ...(this.options.schema ? { options: `-c search_path=${this.options.schema}` } : {}),
     });
     client.on('error', () => void this.resetClient(slot));
-    await client.connect();
-    // Staging for the idempotent path; ON COMMIT DELETE ROWS empties it after each batch.
-    await client.query(
-      `CREATE TEMP TABLE IF NOT EXISTS metric_samples_staging (LIKE metric_samples INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`,
-    );
+    try {
+      await client.connect();
+      // Staging for the idempotent path; ON COMMIT DELETE ROWS empties it after each batch.
+      await client.query(
+        `CREATE TEMP TABLE IF NOT EXISTS metric_samples_staging (LIKE metric_samples INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`,
+      );
+    } catch (e) {
+      await client.end().catch(() => undefined);
+      throw e;
+    }
     this.clients[slot] = client;
     return client;
   }
@@ -311,6 +366,17 @@ export class MetricWriter {
   ): Promise<void> {
     const stream = client.query(copyFrom(sql));
     await pipeline(Readable.from(binaryCopyChunks(batch, ids), { objectMode: false }), stream);
+  }
+
+  /**
+   * Opens the first connection now, beside the worker's other start-up work, so the first batch
+   * does not wait for a connection, its authentication and the staging table (start → first row).
+   * A failure here is only logged: the first write retries as always.
+   */
+  connectEarly(): void {
+    void this.connection(0).catch((e: unknown) =>
+      log.warn('early database connection failed; the first write retries', { error: errorMessage(e) }),
+    );
   }
 
   /** Stops accepting and writing (the lease was lost): what is buffered is discarded. */

@@ -4,6 +4,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import type { Device } from '@switchforge/platform/crd';
 import { generateTestPki, type TestPki } from '../../../e2e/src/simulators/certs.js';
 import type { DeviceSecrets } from './device-secrets.js';
+import { sshKeyError } from '../netconf/ssh-key.js';
 import { checkDeviceSecrets } from './secret-check.js';
 
 let pki: TestPki;
@@ -153,7 +154,7 @@ test('each Secret problem names the Secret, its namespace, the field that names 
     ],
   ];
   for (const [name, device, secrets, reason, message] of cases) {
-    const problem = checkDeviceSecrets(device, secrets);
+    const problem = checkDeviceSecrets(device, secrets, sshKeyError);
     assert.equal(problem?.reason, reason, `${name}: ${problem?.message}`);
     if (message === undefined) assert.equal(problem, undefined, name);
     else assert.ok(problem?.message.startsWith(message), `${name}: ${problem?.message}`);

@@ -6,7 +6,6 @@
  * and an empty one look alike, and a Secret's type shows only through its keys.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import ssh2 from 'ssh2';
 import { DeviceConditionReason, type Device } from '@switchforge/platform/crd';
 import { InputError } from '@switchforge/platform/errors';
 import { parsePinnedHostKeys } from '../netconf/host-key.js';
@@ -72,8 +71,18 @@ function refsOf(device: Device): Ref[] {
 
 const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n', 1)[0]!;
 
+/**
+ * Parses an SSH private key, returning why it is unusable: injected so that ssh2 loads only with
+ * the NETCONF collector (netconf/ssh-key.ts), never in a gNMI worker.
+ */
+export type SshKeyParser = (key: string) => Error | undefined;
+
 /** The first problem with the Device's Secrets, or undefined when they hold what it needs. */
-export function checkDeviceSecrets(device: Device, secrets: DeviceSecrets): SecretProblem | undefined {
+export function checkDeviceSecrets(
+  device: Device,
+  secrets: DeviceSecrets,
+  sshKeyError: SshKeyParser,
+): SecretProblem | undefined {
   const namespace = device.metadata.namespace ?? '';
   for (const ref of refsOf(device)) {
     const where = `Secret ${namespace}/${ref.name} (${ref.field})`;
@@ -98,8 +107,8 @@ export function checkDeviceSecrets(device: Device, secrets: DeviceSecrets): Secr
           if (secrets.password === undefined) return missing('password');
           break;
         }
-        const parsed = ssh2.utils.parseKey(secrets.privateKey);
-        if (parsed instanceof Error) return invalid('ssh-privatekey', 'is not an SSH private key', parsed);
+        const parsed = sshKeyError(secrets.privateKey);
+        if (parsed) return invalid('ssh-privatekey', 'is not an SSH private key', parsed);
         break;
       }
       case 'tlsCa':
@@ -145,7 +154,11 @@ export function checkDeviceSecrets(device: Device, secrets: DeviceSecrets): Secr
 }
 
 /** Throws the problem as an InputError whose reason becomes the Connected condition's reason. */
-export function requireUsableSecrets(device: Device, secrets: DeviceSecrets): void {
-  const problem = checkDeviceSecrets(device, secrets);
+export function requireUsableSecrets(
+  device: Device,
+  secrets: DeviceSecrets,
+  sshKeyError: SshKeyParser,
+): void {
+  const problem = checkDeviceSecrets(device, secrets, sshKeyError);
   if (problem) throw new InputError(problem.message, problem.reason);
 }

@@ -73,6 +73,8 @@ export class LiveFeed {
   private readonly rings = new Map<string, DeviceRing>();
   private readonly retention: RetentionOptions;
   private readonly now: () => number;
+  /** Under memory pressure the ring keeps a quarter of its byte bound (see MemoryGuard). */
+  private pressure = false;
 
   constructor(options: LiveFeedOptions = {}) {
     this.retention = { ...DEFAULT_RETENTION, ...options.retention };
@@ -100,6 +102,21 @@ export class LiveFeed {
     published.add(1);
     for (const l of ring.listeners) l(entry);
     return entry;
+  }
+
+  /** Memory pressure on or off: on, every ring drops its oldest batches down to a quarter of its bytes. */
+  setMemoryPressure(on: boolean): void {
+    this.pressure = on;
+    if (!on) return;
+    const now = this.now();
+    for (const ring of this.rings.values()) this.evict(ring, now);
+  }
+
+  /** Serialised bytes held across all devices. */
+  get heldBytes(): number {
+    let n = 0;
+    for (const ring of this.rings.values()) n += ring.bytes;
+    return n;
   }
 
   /** The newest sequence published for a device. */
@@ -166,7 +183,8 @@ export class LiveFeed {
   }
 
   private evict(ring: DeviceRing, now: number): void {
-    const { maxBatches, maxBytes, maxAgeMs } = this.retention;
+    const { maxBatches, maxAgeMs } = this.retention;
+    const maxBytes = this.pressure ? this.retention.maxBytes / 4 : this.retention.maxBytes;
     let n = 0;
     while (
       ring.entries.length > 0 &&

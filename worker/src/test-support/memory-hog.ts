@@ -1,0 +1,68 @@
+/**
+ * A device worker's writer and live ring filling up while PostgreSQL is down, as fast as one
+ * core makes samples, for memory-guard.test.ts. `--guard` wires the MemoryGuard to them as
+ * device-worker.ts does; without it the process grows until V8 or the kernel kills it.
+ * Prints one JSON line with what happened and exits 0 after `SECONDS`.
+ */
+import { LiveFeed } from '../live/live-feed.js';
+import { MemoryGuard } from '../device/memory-guard.js';
+import { MetricWriter } from '../device/metric-writer.js';
+import type { Sample } from '../device/sample.js';
+
+const guarded = process.argv.includes('--guard');
+const seconds = Number(process.env.HOG_SECONDS ?? 8);
+const limitBytes = Number(process.env.SWITCHFORGE_MEMORY_LIMIT_BYTES ?? 0);
+const feed = new LiveFeed({ retention: { maxBytes: 1024 ** 3 } });
+const writer = new MetricWriter({
+  // Port 1 on loopback: nothing listens, every batch fails and stays buffered.
+  databaseUrl: 'postgres://nobody:nothing@127.0.0.1:1/none?connect_timeout=1',
+  batchSize: 5000,
+  flushIntervalMs: 50,
+  maxBufferedSamples: 50_000_000,
+});
+let sheddingSeen = false;
+const guard = new MemoryGuard({
+  limitBytes,
+  intervalMs: 100,
+  onPressure: (on) => {
+    sheddingSeen ||= on;
+    writer.setMemoryPressure(on);
+    feed.setMemoryPressure(on);
+  },
+});
+if (guarded) guard.start();
+
+let peakRss = 0;
+let produced = 0;
+const deadline = Date.now() + seconds * 1000;
+while (Date.now() < deadline) {
+  const samples: Sample[] = [];
+  const ts = BigInt(Date.now()) * 1_000_000n;
+  for (let i = 0; i < 2000; i++) {
+    samples.push({
+      device: 'lab/leaf1',
+      path: `/interfaces/interface/state/counters/in-octets`,
+      labels: { name: `Ethernet${produced + i}` },
+      timestampNs: ts + BigInt(i),
+      value: produced + i,
+    });
+  }
+  produced += samples.length;
+  writer.add(samples);
+  // The ring holds what would have committed: here every batch, to load it too.
+  feed.publish({ device: 'lab/leaf1', samples: samples.slice(0, 200) });
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  // Let timers, the guard and the failing connections run.
+  await new Promise((r) => setImmediate(r));
+}
+guard.stop();
+console.log(
+  JSON.stringify({
+    produced,
+    dropped: writer.dropped,
+    droppedUnderPressure: writer.droppedUnderPressure,
+    sheddingSeen,
+    peakRssMiB: Math.round(peakRss / 2 ** 20),
+  }),
+);
+process.exit(0);
