@@ -129,6 +129,8 @@ export async function startSystem(
       TEMPORAL_NAMESPACE: temporal.namespace,
       AUDIO_STORAGE_ROOT: storageRoot,
       AUDIO_POOL_NAMESPACE: SYSTEM_NAMESPACE,
+      // Sources on this machine (a local test server) are loopback, refused by default.
+      AUDIO_SOURCE_ALLOW_CIDRS: '127.0.0.1/32',
     },
     `http://127.0.0.1:${operatorMetrics}/metrics`,
   );
