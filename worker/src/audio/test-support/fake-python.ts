@@ -75,7 +75,7 @@ emit({"type": "result", "duration_s": 3.5, "tempo": {"bpm": 124.0, "confidence":
 `;
 
 const SEPARATOR = `
-import argparse, os, time
+import argparse, os, time, wave
 from switchforge_audio._fake import enter, emit, linger
 p = argparse.ArgumentParser()
 for arg in ["--input", "--output-dir", "--model", "--stems", "--shifts", "--device"]:
