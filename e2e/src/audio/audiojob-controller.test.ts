@@ -338,7 +338,10 @@ describe('AudioJob → Temporal workflow → audio workers, on real servers', ()
         const failed = await waitForJob(name, 'Failed', (j) => j.status?.phase === 'Failed');
         const c = failed.status?.conditions?.find((x) => x.type === 'Failed');
         assert.equal(c?.reason, 'SourceForbidden');
-        assert.match(c?.message ?? '', /^download: source address 127\.0\.0\.1 is a loopback address/);
+        assert.match(
+          c?.message ?? '',
+          /^download: source address (127\.0\.0\.1|::ffff:7f00:1 \(IPv4 127\.0\.0\.1\)) is a loopback address/,
+        );
       }
       assert.equal(hits, 0);
     } finally {

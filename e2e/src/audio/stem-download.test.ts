@@ -63,7 +63,8 @@ async function pipeline(mode: 'volume' | 'object', env: Record<string, string>) 
   const queuePrefix = `stems-${mode}-${suffix}-`;
   const storeEnv = { AUDIO_STORAGE_MODE: mode, ...env };
   const store = await openStore(readStoreConfig(storeEnv), root);
-  const db = createDataSource({ url: infra.postgres.dsn, schema: fx.schema, poolSize: 2 });
+  // The fixture's PostgreSQL, where its schema was migrated.
+  const db = createDataSource({ url: fx.infra.postgres.dsn, schema: fx.schema, poolSize: 2 });
   await db.initialize();
   const workers = await runAudioWorkers({
     connection: nativeConnection,
@@ -162,7 +163,7 @@ describe('stems download through GraphQL, in both storage modes', () => {
   before(async () => {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     fx = await startApiFixture(`stems-${suffix}`);
-    infra = await useInfra({ postgres: true, temporal: true, objectstore: true });
+    infra = await useInfra({ temporal: true, objectstore: true });
     workDir = await mkdtemp(join(tmpdir(), 'sf-stems-'));
     await writeFakePythonPackage(join(workDir, 'python'));
     process.env.FAKE_STATE_DIR = workDir;

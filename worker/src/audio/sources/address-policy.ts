@@ -52,8 +52,11 @@ const FORBIDDEN_RANGES: ReadonlyArray<readonly [string, readonly Range[]]> = FOR
   ([name, cidrs]) => [name, cidrs.map((c) => ipaddr.parseCIDR(c) as Range)] as const,
 );
 
-/** Why an address is refused, or undefined when it may be reached. */
-export type AddressVerdict = { readonly allowed: true } | { readonly allowed: false; readonly why: string };
+/** Whether an address may be reached, and if not, why. */
+export type AddressVerdict =
+  | { readonly allowed: true }
+  /** `judgedAs`: the IPv4 address an IPv6 form carries, which is what was judged. */
+  | { readonly allowed: false; readonly why: string; readonly judgedAs?: string };
 
 export class SourceAddressPolicy {
   private readonly allowHosts: ReadonlySet<string>;
@@ -80,11 +83,13 @@ export class SourceAddressPolicy {
     }
     // An IPv6 form of an IPv4 address is judged as that IPv4 address (::ffff:127.0.0.1 is loopback).
     const v4 = embeddedIPv4(ip);
+    const judgedAs = v4 ? { judgedAs: v4.toString() } : {};
     if (v4) ip = v4;
-    if (matchesAny(ip, this.clusterRanges)) return { allowed: false, why: 'in the cluster’s own range' };
+    if (matchesAny(ip, this.clusterRanges))
+      return { allowed: false, why: 'in the cluster’s own range', ...judgedAs };
     if (matchesAny(ip, this.allowRanges)) return { allowed: true };
     for (const [name, ranges] of FORBIDDEN_RANGES) {
-      if (matchesAny(ip, ranges)) return { allowed: false, why: `a ${name} address` };
+      if (matchesAny(ip, ranges)) return { allowed: false, why: `a ${name} address`, ...judgedAs };
     }
     return { allowed: true };
   }
@@ -95,7 +100,7 @@ export class SourceAddressPolicy {
     if (verdict.allowed) return;
     const what = normalizeHost(host) === normalizeHost(address) ? address : `${host} (${address})`;
     throw new SourceForbiddenError(
-      `source address ${what} is ${verdict.why}: refused (a cluster admin can allow it with audio.sources.allowCidrs or allowHosts)`,
+      `source address ${what}${verdict.judgedAs ? ` (IPv4 ${verdict.judgedAs})` : ''} is ${verdict.why}: refused (a cluster admin can allow it with audio.sources.allowCidrs or allowHosts)`,
     );
   }
 }
