@@ -165,6 +165,8 @@ export async function startSystem(
         SWITCHFORGE_API_PORT: String(apiPort),
         SWITCHFORGE_METRICS_PORT: String(apiMetrics),
         DATABASE_URL: pgInfo.dsn,
+        // Stems are served from the audio volume (Stem.url is the API's download route).
+        AUDIO_STORAGE_ROOT: storageRoot,
         ...(existsSync(graphiql) ? { SWITCHFORGE_GRAPHIQL_ASSETS: graphiql } : {}),
       },
       `http://127.0.0.1:${apiPort}/graphql  (GraphiQL; metrics http://127.0.0.1:${apiMetrics}/metrics)`,
