@@ -43,7 +43,8 @@ export class StemFiles {
 
   /** `root`: the audio volume, mounted (read-only is enough) in the API. */
   static async open(config: StoreConfig, root: string | undefined, ttlS: number): Promise<StemFiles> {
-    if (config.mode === 'object') return new StemFiles('object', undefined, await openObjectStore(config.s3, '/nonexistent'), ttlS);
+    if (config.mode === 'object')
+      return new StemFiles('object', undefined, await openObjectStore(config.s3, '/nonexistent'), ttlS);
     return new StemFiles('volume', root ? new VolumeStore(root) : undefined, undefined, ttlS);
   }
 
@@ -79,6 +80,8 @@ export function fileName(stem: StemResult): string {
 
 function ownKey(owner: StemOwner, stem: StemResult): string {
   if (!keyWithin(jobPrefix(owner.namespace, owner.uid), stem.path))
-    throw new NotFoundError(`stem ${stem.name} of ${owner.namespace}/${owner.name} is not in the job's storage`);
+    throw new NotFoundError(
+      `stem ${stem.name} of ${owner.namespace}/${owner.name} is not in the job's storage`,
+    );
   return stem.path;
 }

@@ -38,7 +38,8 @@ async function serve(deps: StemRouteDeps, req: Request, res: Response): Promise<
     }
     const job = deps.jobs.get(name!, namespace);
     const stem = job?.status?.results?.stems?.find((s) => s.name === stemName);
-    if (!job?.metadata.uid || !stem) throw new NotFoundError(`audiojob ${namespace}/${name} has no stem ${stemName}`);
+    if (!job?.metadata.uid || !stem)
+      throw new NotFoundError(`audiojob ${namespace}/${name} has no stem ${stemName}`);
     const owner = { namespace: namespace!, name: name!, uid: job.metadata.uid };
     if (deps.stems.mode === 'object') {
       const link = await deps.stems.link(owner, stem, deps.origin(req));
@@ -60,7 +61,8 @@ async function serve(deps: StemRouteDeps, req: Request, res: Response): Promise<
       return;
     }
     const status = isSwitchforgeError(e) ? (STATUS[errorCode(e)] ?? 500) : 500;
-    if (status === 500) log.warn('stem download failed', { namespace, name, stem: stemName, error: errorMessage(e) });
+    if (status === 500)
+      log.warn('stem download failed', { namespace, name, stem: stemName, error: errorMessage(e) });
     res.status(status).json({ error: status === 500 ? 'internal error' : errorMessage(e) });
   }
 }
