@@ -7,16 +7,7 @@ cd "$(dirname "$0")/../.."
 log() { printf '[deps %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 APT_PACKAGES=(postgresql-15 postgresql-contrib openssl util-linux procps ca-certificates python3-venv)
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  log "apt-get install ${missing[*]}"
-  SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+bash e2e/bin/apt-install.sh "${APT_PACKAGES[@]}"
 
 # npm: reinstall only when the lockfile changed since the last install.
 stamp=node_modules/.switchforge-lock-hash

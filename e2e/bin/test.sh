@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (`npm test`): installs what is missing, starts the real servers once for the
 # whole run (PostgreSQL, Kubernetes control plane with kwok nodes, Temporal), runs typecheck,
-# lint, every TypeScript test file and the Python tests, then stops the servers.
+# lint, the compiled build, every TypeScript test file and the Python tests, then stops the servers.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 start=$(date +%s)
@@ -12,6 +12,10 @@ npx tsc -p tsconfig.json
 echo "== lint"
 npx eslint --quiet .
 npx prettier --check . >/dev/null || { npx prettier --check . ; exit 1; }
+echo "== build"
+# The compiled dist/ (what the images hold): its tests run it with plain node. Suites that need the
+# container images build them through ensureImages() (e2e/src/infra/images.ts), cached by content.
+npm run build
 
 state=$(mktemp -d /tmp/switchforge-test-XXXXXX)
 export SWITCHFORGE_STATE_DIR="$state" SWITCHFORGE_INFRA_STATE="$state"

@@ -1,20 +1,9 @@
 import { z } from 'zod';
 import { portSchema, readEnvConfig } from '@switchforge/platform/config';
+import { APP_ROOT, DEFAULT_IMAGES, IMAGE_COMMANDS } from '@switchforge/platform/image-layout';
 
-/**
- * The device worker's container command. A 64 MiB young generation: at full rate the worker
- * allocates a few hundred MB/s of short-lived decode objects, and V8's default 16 MiB semi-spaces
- * scavenge so often (and promote so much) that GC took a third of its CPU (measured with
- * `npm run bench -- ingest`: 87k → 113k updates/s).
- */
-export const DEFAULT_WORKER_COMMAND = [
-  'node',
-  '--max-semi-space-size=64',
-  '--import',
-  'tsx',
-  'worker/src/main.ts',
-  'device',
-] as const;
+/** The device worker's container command: the image's compiled entry point (see IMAGE_COMMANDS). */
+export const DEFAULT_WORKER_COMMAND = IMAGE_COMMANDS.deviceWorker;
 
 const schema = z.object({
   POD_NAME: z.string().default(`switchforge-operator-${process.pid}`),
@@ -23,7 +12,7 @@ const schema = z.object({
   SWITCHFORGE_WATCH_NAMESPACE: z.string().optional(),
   SWITCHFORGE_HEALTH_PORT: portSchema.default(8081),
   SWITCHFORGE_METRICS_PORT: portSchema.default(9464),
-  SWITCHFORGE_WORKER_IMAGE: z.string().default('ghcr.io/switchforge/switchforge:0.1.0'),
+  SWITCHFORGE_WORKER_IMAGE: z.string().default(DEFAULT_IMAGES.app),
   SWITCHFORGE_WORKER_COMMAND: z
     .string()
     .default(JSON.stringify(DEFAULT_WORKER_COMMAND))
@@ -37,7 +26,7 @@ const schema = z.object({
       ctx.addIssue({ code: 'custom', message: 'must be a JSON array of strings' });
       return z.NEVER;
     }),
-  SWITCHFORGE_WORKER_WORKDIR: z.string().default('/app'),
+  SWITCHFORGE_WORKER_WORKDIR: z.string().default(APP_ROOT),
   SWITCHFORGE_WORKER_PULL_POLICY: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
   SWITCHFORGE_WORKER_DATABASE_URL: z.string().min(1, 'the database URL device workers write to'),
   SWITCHFORGE_WORKER_LEASE_SECONDS: z.coerce.number().int().min(2).max(120).default(8),

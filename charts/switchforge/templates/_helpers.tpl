@@ -29,6 +29,11 @@ app.kubernetes.io/component: {{ .component }}
 {{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) -}}
 {{- end -}}
 
+{{/* The audio workers' image: the same plus the Python environment (images/Containerfile.audio). */}}
+{{- define "switchforge.audioImage" -}}
+{{- .Values.audio.worker.image | default (printf "%s-audio:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion)) -}}
+{{- end -}}
+
 {{- define "switchforge.databaseSecret" -}}
 {{- required "database.existingSecret: name the Secret that holds the PostgreSQL DSN" .Values.database.existingSecret -}}
 {{- end -}}

@@ -17,6 +17,7 @@ import { AppsV1Api, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-n
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
+import { APP_ROOT, IMAGE_COMMANDS } from '@switchforge/platform/image-layout';
 import type { AudioJob } from '@switchforge/platform/crd';
 import { createDataSource, migrate } from '@switchforge/platform/db';
 import { useInfra, type Infra } from '../infra/suite.js';
@@ -491,8 +492,8 @@ describe('AudioJob → Temporal workflow → audio workers, on real servers', ()
     });
     assert.equal(dep.spec.replicas, 1);
     const container = dep.spec.template.spec.containers[0]!;
-    assert.deepEqual(container.command, ['node', '--import', 'tsx', 'worker/src/audio/run.ts']);
-    assert.equal(container.workingDir, '/app');
+    assert.deepEqual(container.command, IMAGE_COMMANDS.audioWorker);
+    assert.equal(container.workingDir, APP_ROOT);
     const env = new Map(container.env.map((e) => [e.name, e]));
     assert.equal(env.get('AUDIO_QUEUE_PREFIX')?.value, queuePrefix);
     assert.equal(env.get('TEMPORAL_ADDRESS')?.value, infra.temporal.address);

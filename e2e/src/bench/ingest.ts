@@ -13,6 +13,7 @@ import pg from 'pg';
 import { migrate } from '@switchforge/platform/db';
 import { deviceLeaseName } from '@switchforge/platform/device-worker';
 import { installCrds } from '../harness/platform-under-test.js';
+import { localCommand } from '../infra/local-command.js';
 import { binary, repoRoot } from '../infra/paths.js';
 import { freePort, waitFor, type Infra } from '../infra/suite.js';
 import { startProcess } from './child-process.js';
@@ -281,8 +282,13 @@ async function benchWorker(infra: Infra, db: pg.Client, options: IngestOptions):
       ...(process.env.SWITCHFORGE_BENCH_CPU_PROF_DIR
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SWITCHFORGE_BENCH_CPU_PROF_DIR}`]
         : []),
-      // The operator's default worker command, run from the repository as the image runs it.
-      ...DEFAULT_WORKER_COMMAND.slice(1),
+      // The operator's default worker command from the repository: its sources under tsx, or with
+      // SWITCHFORGE_BENCH_COMPILED=1 the compiled dist/ the image runs (after `npm run build`).
+      ...localCommand(
+        DEFAULT_WORKER_COMMAND,
+        repoRoot,
+        process.env.SWITCHFORGE_BENCH_COMPILED === '1' ? 'compiled' : 'source',
+      ).slice(1),
     ],
     {
       cwd: repoRoot,

@@ -1,5 +1,5 @@
 /**
- * The API as the chart runs it: its own process from api/src/main.ts (its own telemetry, so its
+ * The API as the chart runs it: its own process from api/src/main.ts or its compiled api/dist/main.js (its own telemetry, so its
  * Prometheus endpoint carries only the API's instruments), on free loopback ports, its output in
  * a log file quoted when it fails to start.
  */
@@ -8,6 +8,8 @@ import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { IMAGE_COMMANDS } from '@switchforge/platform/image-layout';
+import { localCommand, type LocalCommandMode } from '../infra/local-command.js';
 import { repoRoot } from '../infra/paths.js';
 import { tail } from '../infra/processes.js';
 import { freePort, waitFor } from '../infra/ports.js';
@@ -27,7 +29,10 @@ export async function startApiProcess(options: {
   schema: string;
   /** More SWITCHFORGE_API_* settings (rate limits, ...). */
   env?: Record<string, string>;
+  /** The sources under tsx (default) or the compiled dist/ the image runs (after `npm run build`). */
+  entry?: LocalCommandMode;
 }): Promise<ApiProcess> {
+  const [, ...args] = localCommand(IMAGE_COMMANDS.api, repoRoot, options.entry ?? 'source');
   const port = await freePort();
   const metricsPort = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'switchforge-api-'));
@@ -35,7 +40,7 @@ export async function startApiProcess(options: {
   const fd = openSync(logFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'api/src/main.ts')], {
+    child = spawn(process.execPath, args, {
       cwd: repoRoot,
       stdio: ['ignore', fd, fd],
       env: {

@@ -8,6 +8,14 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import {
+  APP_ROOT,
+  AUDIO_PYTHON,
+  AUDIO_PYTHON_CWD,
+  DEFAULT_IMAGES,
+  IMAGE_COMMANDS,
+  IMAGE_UID,
+} from '@switchforge/platform/image-layout';
 import { repoRoot } from '../infra/paths.js';
 import { useInfra, type Infra } from '../infra/suite.js';
 import { installCrds } from '../harness/platform-under-test.js';
@@ -15,13 +23,20 @@ import { chartDir, ensureHelm, find, helm, setArgs, template, releaseName, type 
 
 interface Container {
   name: string;
+  image?: string;
+  command?: string[];
+  workingDir?: string;
   env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
   securityContext?: Record<string, unknown>;
 }
 interface PodSpecHolder {
   spec: {
     template: {
-      spec: { containers: Container[]; tolerations?: { key: string; tolerationSeconds?: number }[] };
+      spec: {
+        containers: Container[];
+        securityContext?: { runAsUser?: number; runAsNonRoot?: boolean };
+        tolerations?: { key: string; tolerationSeconds?: number }[];
+      };
     };
   };
 }
@@ -149,14 +164,8 @@ describe('the switchforge chart', () => {
       key: 'url',
     });
     assert.equal(env.get('SWITCHFORGE_WORKER_DATABASE_URL')?.value, undefined, 'the DSN is never a literal');
-    assert.deepEqual(JSON.parse(env.get('SWITCHFORGE_WORKER_COMMAND')!.value!), [
-      'node',
-      '--max-semi-space-size=64',
-      '--import',
-      'tsx',
-      'worker/src/main.ts',
-      'device',
-    ]);
+    assert.deepEqual(JSON.parse(env.get('SWITCHFORGE_WORKER_COMMAND')!.value!), IMAGE_COMMANDS.deviceWorker);
+    assert.deepEqual(JSON.parse(env.get('AUDIO_WORKER_COMMAND')!.value!), IMAGE_COMMANDS.audioWorker);
     assert.equal(env.get('TEMPORAL_ADDRESS')?.value, 'temporal-frontend.temporal.svc:7233');
     assert.equal(env.get('TEMPORAL_TLS_CERT_FILE')?.value, '/var/run/switchforge/temporal-tls/tls.crt');
     assert.equal(
@@ -219,12 +228,35 @@ describe('the switchforge chart', () => {
     }
   });
 
+  test("runs the images' compiled entry points, the images named by the chart's appVersion", async () => {
+    const { manifests } = await template();
+    const container = (name: string) =>
+      (find(manifests, 'Deployment', `${releaseName}-switchforge-${name}`) as unknown as PodSpecHolder).spec
+        .template.spec.containers[0]!;
+    for (const name of ['operator', 'api'] as const) {
+      assert.deepEqual(container(name).command, IMAGE_COMMANDS[name], name);
+      assert.equal(container(name).workingDir, APP_ROOT);
+      assert.equal(container(name).image, DEFAULT_IMAGES.app);
+    }
+    const env = envOf(find(manifests, 'Deployment', `${releaseName}-switchforge-operator`));
+    assert.equal(env.get('SWITCHFORGE_WORKER_IMAGE')?.value, DEFAULT_IMAGES.app);
+    assert.equal(env.get('AUDIO_WORKER_IMAGE')?.value, DEFAULT_IMAGES.audio);
+    assert.equal(env.get('AUDIO_WORKER_PYTHON')?.value, AUDIO_PYTHON);
+    assert.equal(env.get('AUDIO_WORKER_PYTHON_CWD')?.value, AUDIO_PYTHON_CWD);
+    const tagged = await template({ 'image.repository': 'registry.example/sf', 'image.tag': 'dev' });
+    const taggedEnv = envOf(find(tagged.manifests, 'Deployment', `${releaseName}-switchforge-operator`));
+    assert.equal(taggedEnv.get('AUDIO_WORKER_IMAGE')?.value, 'registry.example/sf-audio:dev');
+  });
+
   test('runs every container as non-root with a read-only root filesystem and no capabilities', async () => {
     const { manifests } = await template(everything);
     const deployments = manifests.filter((m) => m.kind === 'Deployment') as unknown as (Manifest &
       PodSpecHolder)[];
     assert.ok(deployments.length >= 2);
     for (const d of deployments) {
+      const pod = d.spec.template.spec.securityContext;
+      assert.equal(pod?.runAsNonRoot, true, d.metadata.name);
+      assert.equal(pod?.runAsUser, IMAGE_UID, `${d.metadata.name} runs as the images' user`);
       for (const c of d.spec.template.spec.containers) {
         assert.deepEqual(
           c.securityContext,

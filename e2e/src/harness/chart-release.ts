@@ -2,7 +2,8 @@
  * The Helm chart's own workloads on the local control plane: `helm template` with values that
  * point at the local servers, applied with kubectl, so the operator and API Deployments go the
  * real Deployment → ReplicaSet → Pod → scheduled path and the pod runner starts their container
- * commands (`node --import tsx <component>/src/main.ts` in /app, the repository here).
+ * commands (the image's `/app/<component>/dist/main.js`, run here as `<component>/src/main.ts`
+ * under tsx: see e2e/src/infra/local-command.ts).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

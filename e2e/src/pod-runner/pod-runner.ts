@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, type KubeConfig, type V1Container, type V1Pod } from '@kubernetes/client-node';
 import { SupervisedInformer } from '@switchforge/platform/kube';
+import { APP_ROOT } from '@switchforge/platform/image-layout';
+import { localCommand } from '../infra/local-command.js';
 import { resolveEnv } from './pod-env.js';
 
 export interface PodRunnerOptions {
@@ -208,9 +210,11 @@ export class PodRunner {
     }
     const kubeconfig = await this.podKubeconfig(pod, root);
     const cwd = this.mapPath(container.workingDir ?? '/');
-    const command = [...(container.command ?? []), ...(container.args ?? [])].map((a) =>
-      a.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, v: string) => env[v] ?? m),
-    );
+    // The image's compiled entry points run here as their sources (the repository is not an image).
+    const command = localCommand(
+      [...(container.command ?? []), ...(container.args ?? [])],
+      this.mapPath(APP_ROOT),
+    ).map((a) => a.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, v: string) => env[v] ?? m));
     if (command.length === 0) throw new Error(`container ${container.name} has no command`);
     const passed = Object.fromEntries(
       (this.options.passEnv ?? ['PATH', 'HOME', 'SWITCHFORGE_CACHE', 'LANG']).flatMap((k) =>

@@ -1,5 +1,12 @@
 import { z } from 'zod';
 import { parseDuration, readEnvConfig, TEMPORAL_TLS_ENV } from '@switchforge/platform/config';
+import {
+  APP_ROOT,
+  AUDIO_PYTHON,
+  DEFAULT_IMAGES,
+  AUDIO_PYTHON_CWD,
+  IMAGE_COMMANDS,
+} from '@switchforge/platform/image-layout';
 import { SOURCE_POLICY_ENV, sourcePolicyFromEnv } from '@switchforge/worker/audio/sources/address-policy';
 import { STORE_ENV, readStoreConfig, type StoreConfig } from '@switchforge/worker/audio/store/store-config';
 
@@ -24,7 +31,7 @@ const flag = (fallback: 'true' | 'false') =>
 
 const jsonCommand = z
   .string()
-  .default('["node","--import","tsx","worker/src/audio/run.ts"]')
+  .default(JSON.stringify(IMAGE_COMMANDS.audioWorker))
   .transform((s, ctx) => {
     try {
       const parsed: unknown = JSON.parse(s);
@@ -66,12 +73,12 @@ const schema = z
     AUDIO_POOL_BACKLOG_PER_REPLICA: z.coerce.number().positive().default(4),
     AUDIO_POOL_SCALE_DOWN_COOLDOWN: duration('5m'),
     AUDIO_POOL_INTERVAL: duration('15s'),
-    AUDIO_WORKER_IMAGE: z.string().min(1).default('ghcr.io/switchforge/switchforge:0.1.0'),
+    AUDIO_WORKER_IMAGE: z.string().min(1).default(DEFAULT_IMAGES.audio),
     AUDIO_WORKER_PULL_POLICY: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
     AUDIO_WORKER_COMMAND: jsonCommand,
-    AUDIO_WORKER_WORKDIR: z.string().min(1).default('/app'),
-    AUDIO_WORKER_PYTHON: z.string().min(1).default('/opt/python-workers/bin/python'),
-    AUDIO_WORKER_PYTHON_CWD: z.string().min(1).default('/app/python-workers'),
+    AUDIO_WORKER_WORKDIR: z.string().min(1).default(APP_ROOT),
+    AUDIO_WORKER_PYTHON: z.string().min(1).default(AUDIO_PYTHON),
+    AUDIO_WORKER_PYTHON_CWD: z.string().min(1).default(AUDIO_PYTHON_CWD),
     /** A PersistentVolumeClaim mounted at AUDIO_STORAGE_ROOT in the workers; none: the path is the node's. */
     AUDIO_STORAGE_CLAIM: optional,
     /** A folder of Demucs model files in the workers (offline clusters); models download when unset. */

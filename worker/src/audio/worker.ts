@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
@@ -28,7 +29,8 @@ export interface RunAudioWorkersOptions {
   readonly concurrency?: Partial<typeof DEFAULT_CONCURRENCY>;
   /**
    * A prebuilt bundle (tests bundle once per file; build it with `bundleAudioWorkflows` so it
-   * carries the trace interceptors); otherwise `workflows.ts` is bundled at start.
+   * carries the trace interceptors); otherwise the one `npm run build` wrote beside the compiled
+   * worker (WORKFLOW_BUNDLE_FILE), or else `workflows.ts` bundled at start (sources under tsx).
    */
   readonly workflowBundle?: WorkerOptions['workflowBundle'];
   readonly identity?: string;
@@ -68,8 +70,9 @@ export async function runAudioWorkers(opts: RunAudioWorkersOptions): Promise<Aud
   const workers: Worker[] = [];
   try {
     if (roles.has('workflows')) {
-      const source = opts.workflowBundle
-        ? { workflowBundle: opts.workflowBundle }
+      const bundle = opts.workflowBundle ?? prebuiltWorkflowBundle();
+      const source = bundle
+        ? { workflowBundle: bundle }
         : {
             workflowsPath: moduleBeside('workflows'),
             interceptors: {
@@ -145,6 +148,18 @@ export function bundleAudioWorkflows(logger?: Logger): Promise<WorkflowBundleWit
     workflowInterceptorModules: [moduleBeside('trace-workflow-interceptors')],
     ...(logger ? { logger } : {}),
   });
+}
+
+/**
+ * The workflow bundle's file name beside the compiled worker (worker/dist/audio): built once with
+ * the image (`npm run build`), so an audio worker starts without webpack bundling at run time.
+ */
+export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
+
+/** The bundle `npm run build` wrote beside this module, if any (never beside the sources). */
+export function prebuiltWorkflowBundle(): { codePath: string } | undefined {
+  const codePath = fileURLToPath(new URL(`./${WORKFLOW_BUNDLE_FILE}`, import.meta.url));
+  return existsSync(codePath) ? { codePath } : undefined;
 }
 
 /** A module beside this one (`.ts` under tsx, `.js` once compiled). */
