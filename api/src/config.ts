@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { portSchema, readEnvConfig } from '@switchforge/platform/config';
+import { parseDuration, portSchema, readEnvConfig } from '@switchforge/platform/config';
 
 const envSchema = z.object({
   SWITCHFORGE_API_MODE: z.enum(['development', 'production']).default('production'),
@@ -24,6 +24,24 @@ const envSchema = z.object({
   SWITCHFORGE_METRICS_RETENTION_DAYS: z.coerce.number().int().positive().optional(),
   /** Seconds a closing replica gives open requests before it exits. */
   SWITCHFORGE_API_SHUTDOWN_GRACE: z.coerce.number().nonnegative().default(5),
+  /** The API's origin as clients reach it (stem download links); the request's when unset. */
+  SWITCHFORGE_API_PUBLIC_URL: z.url().optional(),
+  /** The audio volume, mounted read-only (volume mode): stems are served from it. */
+  AUDIO_STORAGE_ROOT: z.string().min(1).optional(),
+  /** The S3 endpoint as clients outside the cluster reach it: presigned URLs name it. */
+  AUDIO_S3_PUBLIC_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /** How long a presigned stem URL is valid (object storage). */
+  AUDIO_STEM_URL_TTL: z
+    .string()
+    .default('15m')
+    .transform((s, ctx) => {
+      try {
+        return parseDuration(s) / 1000;
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: e instanceof Error ? e.message : String(e) });
+        return z.NEVER;
+      }
+    }),
 });
 
 export type ApiConfig = z.infer<typeof envSchema>;

@@ -8,10 +8,12 @@ import { migrate } from '@switchforge/platform/db';
 import { errorMessage } from '@switchforge/platform/errors';
 import { log } from '@switchforge/platform/log';
 import { startTelemetry } from '@switchforge/platform/telemetry';
+import { readStoreConfig } from '@switchforge/worker/audio/store/store-config';
 import { readApiConfig } from './config.js';
 
 async function main(): Promise<void> {
   const config = readApiConfig();
+  const store = readStoreConfig();
   const telemetry = await startTelemetry({
     serviceName: 'switchforge-api',
     prometheusPort: config.SWITCHFORGE_METRICS_PORT,
@@ -40,6 +42,20 @@ async function main(): Promise<void> {
     },
     live: { queueCapacity: config.SWITCHFORGE_API_SUBSCRIBER_QUEUE },
     workers: { livePort: config.SWITCHFORGE_LIVE_PORT },
+    // Stems are served when the API can reach them: the bucket, or the volume mounted here.
+    ...(store.mode === 'object' || config.AUDIO_STORAGE_ROOT
+      ? {
+          audioStorage: {
+            config:
+              store.mode === 'object' && config.AUDIO_S3_PUBLIC_ENDPOINT
+                ? { ...store, s3: { ...store.s3, endpoint: config.AUDIO_S3_PUBLIC_ENDPOINT } }
+                : store,
+            ...(config.AUDIO_STORAGE_ROOT ? { root: config.AUDIO_STORAGE_ROOT } : {}),
+            urlTtlS: config.AUDIO_STEM_URL_TTL,
+          },
+        }
+      : {}),
+    ...(config.SWITCHFORGE_API_PUBLIC_URL ? { publicUrl: config.SWITCHFORGE_API_PUBLIC_URL } : {}),
     ...(config.SWITCHFORGE_METRICS_RETENTION_DAYS !== undefined
       ? { metricsRetentionDays: config.SWITCHFORGE_METRICS_RETENTION_DAYS }
       : {}),

@@ -9,6 +9,9 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { createDataSource } from '@switchforge/platform/db';
 import { isSwitchforgeError } from '@switchforge/platform/errors';
 import { log } from '@switchforge/platform/log';
+import type { StoreConfig } from '@switchforge/worker/audio/store/store-config';
+import { STEM_ROUTE, StemFiles } from './audio/stem-files.js';
+import { stemRoute } from './audio/stem-route.js';
 import { KubernetesAuthenticator, bearerToken, type Authenticator } from './auth/kubernetes-auth.js';
 import type { Subject } from './auth/subject.js';
 import { useKubernetesAuth } from './auth/use-kubernetes-auth.js';
@@ -50,6 +53,10 @@ export interface ApiServerOptions {
   graphiqlAssetsDir?: string;
   /** Replaces TokenReview/SubjectAccessReview (never in production; for benchmarks). */
   authenticator?: Authenticator;
+  /** Where stems are (volume: its root, mounted here; object: the bucket) and how long links live. */
+  audioStorage?: { config: StoreConfig; root?: string; urlTtlS: number };
+  /** The API's origin as clients reach it (links to its own routes); the request's otherwise. */
+  publicUrl?: string;
 }
 
 export interface ApiServer {
@@ -80,6 +87,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     backups: new ConfigBackups(db),
     writes: new KubeWrites(options.kubeConfig),
     hub: new LiveHub(locator, options.live),
+    ...(options.audioStorage
+      ? {
+          stems: await StemFiles.open(
+            options.audioStorage.config,
+            options.audioStorage.root,
+            options.audioStorage.urlTtlS,
+          ),
+        }
+      : {}),
+    ...(options.publicUrl ? { publicUrl: options.publicUrl.replace(/\/+$/, '') } : {}),
   };
   // The metric rollups are refreshed by the API replicas, one at a time (an advisory lock).
   services.metrics.startRollupRefresh(
@@ -122,6 +139,17 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   app.get('/healthz', (_req, res) => void res.send('ok'));
   app.get('/readyz', (_req, res) => void res.status(cache.devices.hasSynced ? 200 : 503).send());
   if (!production && options.graphiqlAssetsDir) app.use(graphiqlAssets(options.graphiqlAssetsDir));
+  if (services.stems) {
+    app.get(
+      STEM_ROUTE,
+      stemRoute({
+        auth,
+        jobs: cache.audioJobs,
+        stems: services.stems,
+        origin: (req) => services.publicUrl ?? `${req.protocol}://${req.get('host') ?? ''}`,
+      }),
+    );
+  }
   app.use(GRAPHQL_PATH, bodyLimit(options.maxBodyBytes ?? 256 * 1024));
   app.use(GRAPHQL_PATH, (req, res) => void yoga(req, res));
 
@@ -231,6 +259,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         httpServer.closeAllConnections();
       });
       await services.metrics.stopRollupRefresh();
+      services.stems?.close();
       await Promise.allSettled([cache.stop(), db.destroy()]);
     },
   };

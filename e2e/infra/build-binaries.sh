@@ -11,6 +11,7 @@ KWOK_VERSION=v0.7.0
 TEMPORAL_CLI_VERSION=v1.5.1
 GNMI_VERSION=v0.14.1
 HELM_VERSION=v3.19.5
+VERSITYGW_VERSION=v1.8.0
 
 CACHE="${SWITCHFORGE_CACHE:-$HOME/.cache/switchforge}"
 BIN="$CACHE/bin"
@@ -99,6 +100,10 @@ build_helm() {
   install -m 0755 "$dir/helm" "$BIN/helm"
   echo "$HELM_VERSION+k8s1.$minor" > "$BIN/helm.version"
 }
+# Versity Gateway: the S3-compatible object store for the audio stems (its posix backend serves a
+# folder). Apache-2.0, one main package; MinIO's community edition is AGPL and in maintenance mode,
+# SeaweedFS a much larger build for a cluster store the tests don't need.
+build_versitygw() { build_module_cmd versitygw github.com/versity/versitygw "$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw; }
 build_gnmi-fake() { build_module_cmd gnmi-fake-server github.com/openconfig/gnmi "$GNMI_VERSION" github.com/openconfig/gnmi/testing/fake/gnmi/cmd/fake_server; }
 
 # Telegraf (the ingest benchmark's comparison) with only the plugins the benchmark runs: its
@@ -119,6 +124,6 @@ build_telegraf() {
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(etcd kubernetes kwok temporal gnmi-fake helm)
+[ ${#targets[@]} -gt 0 ] || targets=(etcd kubernetes kwok temporal gnmi-fake helm versitygw)
 for t in "${targets[@]}"; do "build_$t"; done
 log "binaries ready in $BIN"

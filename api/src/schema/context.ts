@@ -1,3 +1,4 @@
+import type { StemFiles } from '../audio/stem-files.js';
 import type { Access } from '../auth/access.js';
 import type { ConfigBackups } from '../data/config-backups.js';
 import type { KubeCache } from '../data/kube-cache.js';
@@ -13,6 +14,10 @@ export interface Services {
   backups: ConfigBackups;
   writes: KubeWrites;
   hub: LiveHub;
+  /** Stem download links; absent when the API has no access to audio storage. */
+  stems?: StemFiles;
+  /** The API's own origin as clients reach it, for links to its routes; else the request's. */
+  publicUrl?: string;
 }
 
 /** The per-operation context: the caller's access (set by useKubernetesAuth) and the services. */
@@ -21,4 +26,6 @@ export interface ApiContext {
   services: Services;
   /** Set for a subscription that came over graphql-ws: live updates go straight to its socket. */
   liveDelivery?: LiveDeliveryTarget;
+  /** The HTTP request (absent over graphql-ws). */
+  request?: Request;
 }

@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { ApiContext } from './context.js';
 import { mutationResolvers } from './mutation-resolvers.js';
 import { queryResolvers } from './query-resolvers.js';
+import { stemResolvers } from './stem-resolvers.js';
 import { DateTime, JSONScalar, Sequence } from './scalars.js';
 import { subscriptionResolvers } from './subscription-resolvers.js';
 import { typeDefs } from './type-defs.js';
@@ -15,6 +16,7 @@ export function buildSchema(): GraphQLSchema {
       queryResolvers,
       mutationResolvers,
       subscriptionResolvers,
+      stemResolvers,
     ],
   });
 }

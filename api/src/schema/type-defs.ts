@@ -323,7 +323,22 @@ export const typeDefs = /* GraphQL */ `
 
   type Stem {
     name: String!
+    "Storage key (under namespaces/<namespace>/jobs/<uid>/)."
     path: String!
+    "Container format, from the file's header: wav."
+    format: String
+    contentType: String
+    bytes: Float
+    durationSeconds: Float
+    "Hex sha256 of the bytes the separator wrote: compare a download against it."
+    sha256: String
+    """
+    Where to download the stem. Object storage: a presigned URL, valid until urlExpiresAt.
+    Volume: the API's download route, which takes the same bearer token and the same RBAC
+    (get audiojobs in the job's namespace). Null when this API has no access to audio storage.
+    """
+    url: String
+    urlExpiresAt: DateTime
   }
 
   input AudioSourceInput {

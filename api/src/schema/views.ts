@@ -1,4 +1,5 @@
-import type { AudioJob, Condition, Device } from '@switchforge/platform/crd';
+import type { AudioJob, Condition, Device, StemResult } from '@switchforge/platform/crd';
+import type { StemOwner } from '../audio/stem-files.js';
 import { devicePort } from '@switchforge/platform/crd';
 import { fromSampleValue, timestampFromNs, type MetricValue } from '../data/metric-values.js';
 import type { WireSample } from '../live/upstream-protocol.js';
@@ -66,9 +67,12 @@ export interface AudioJobView {
     key: string | null;
     loudness: number | null;
     durationSeconds: number | null;
-    stems: { name: string; path: string }[];
+    stems: StemView[];
   } | null;
 }
+
+/** A stem with the job it belongs to (its download link is authorised in that job's namespace). */
+export type StemView = StemResult & { owner: StemOwner };
 
 export function audioJobView(j: AudioJob): AudioJobView {
   const s = j.status;
@@ -94,7 +98,14 @@ export function audioJobView(j: AudioJob): AudioJobView {
           key: r.key ?? null,
           loudness: r.loudness ?? null,
           durationSeconds: r.durationSeconds ?? null,
-          stems: r.stems ?? [],
+          stems: (r.stems ?? []).map((stem) => ({
+            ...stem,
+            owner: {
+              namespace: j.metadata.namespace ?? '',
+              name: j.metadata.name ?? '',
+              uid: j.metadata.uid ?? '',
+            },
+          })),
         }
       : null,
   };

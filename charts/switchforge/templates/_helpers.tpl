@@ -121,3 +121,31 @@ podAntiAffinity:
   readOnly: true
 {{- end }}
 {{- end -}}
+
+{{/* Where audio is stored, for every component that opens it (operator, API). */}}
+{{- define "switchforge.audioStorageEnv" -}}
+- name: AUDIO_STORAGE_MODE
+  value: {{ .Values.audio.storageMode | quote }}
+{{- if eq .Values.audio.storageMode "object" }}
+{{- with .Values.audio.objectStorage }}
+- name: AUDIO_S3_ENDPOINT
+  value: {{ .endpoint | quote }}
+- name: AUDIO_S3_BUCKET
+  value: {{ .bucket | quote }}
+- name: AUDIO_S3_REGION
+  value: {{ .region | quote }}
+- name: AUDIO_S3_FORCE_PATH_STYLE
+  value: {{ .forcePathStyle | quote }}
+- name: AUDIO_S3_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ .credentialsSecret }}
+      key: {{ .accessKeyIdKey }}
+- name: AUDIO_S3_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .credentialsSecret }}
+      key: {{ .secretAccessKeyKey }}
+{{- end }}
+{{- end }}
+{{- end }}

@@ -6,7 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,15 +82,26 @@ function startController(): Promise<() => Promise<void>> {
   return startAudioJobControllers(kc, config);
 }
 
+/** The job's namespace's own area of the storage: where its `storagePath` is resolved. */
+const area = () => join(storageRoot, 'namespaces', namespace);
+
 /** An AudioJob reading `in/<name>.wav`, whose first line says what the stand-in scripts do. */
 async function applyJob(name: string, word: string, stages: AudioJob['spec']['stages']): Promise<string> {
-  await writeFile(join(storageRoot, 'in', `${name}.wav`), `${word}\n`);
+  await writeFile(join(area(), 'in', `${name}.wav`), `${word}\n`);
+  return applyJobWithSource(name, { storagePath: `in/${name}.wav` }, stages);
+}
+
+async function applyJobWithSource(
+  name: string,
+  source: AudioJob['spec']['source'],
+  stages: AudioJob['spec']['stages'],
+): Promise<string> {
   const manifest = {
     apiVersion: 'switchforge.io/v1alpha1',
     kind: 'AudioJob',
     metadata: { name, namespace },
     spec: {
-      source: { storagePath: `in/${name}.wav` },
+      source,
       stages,
       timeouts: { download: '20s', separate: '90s', analyze: '20s' },
     },
@@ -172,7 +185,7 @@ describe('AudioJob → Temporal workflow → audio workers, on real servers', ()
     workDir = await mkdtemp(join(tmpdir(), 'sf-audiojob-'));
     storageRoot = join(workDir, 'storage');
     stateDir = join(workDir, 'state');
-    await Promise.all([mkdir(join(storageRoot, 'in'), { recursive: true }), mkdir(stateDir)]);
+    await Promise.all([mkdir(join(area(), 'in'), { recursive: true }), mkdir(stateDir)]);
     await writeFakePythonPackage(join(workDir, 'python'));
     process.env.FAKE_STATE_DIR = stateDir;
 
@@ -271,7 +284,12 @@ describe('AudioJob → Temporal workflow → audio workers, on real servers', ()
     assert.equal(result?.tempo_bpm, 124);
     assert.equal(result.key_label, 'A minor');
     assert.equal(result.model, 'htdemucs');
-    assert.equal(result.stems.vocals, `jobs/${uid}/stems/vocals.wav`);
+    assert.equal(result.stems.vocals, `namespaces/${namespace}/jobs/${uid}/stems/vocals.wav`);
+    const vocals = s.results?.stems?.find((x) => x.name === 'vocals');
+    assert.deepEqual(
+      [vocals?.format, vocals?.contentType, vocals?.durationSeconds, vocals?.bytes],
+      ['wav', 'audio/wav', 0.1, (await stat(join(storageRoot, result.stems.vocals!))).size],
+    );
 
     const events = await ok([
       'get',
@@ -304,6 +322,82 @@ describe('AudioJob → Temporal workflow → audio workers, on real servers', ()
     assert.deepEqual(row, { phase: 'Failed', failure_reason: 'CorruptAudio' });
   });
 
+  it('a source URL on loopback is refused before any request: Failed with reason SourceForbidden naming the address, not retried', async () => {
+    let hits = 0;
+    const server = createServer((_req, res) => {
+      hits++;
+      res.writeHead(200, { 'content-type': 'audio/wav' }).end('PLAIN\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      for (const [name, host] of [
+        ['loopback', '127.0.0.1'],
+        ['mapped-loopback', '[::ffff:127.0.0.1]'],
+      ] as const) {
+        await applyJobWithSource(name, { url: `http://${host}:${port}/track.wav` }, { analyze: {} });
+        const failed = await waitForJob(name, 'Failed', (j) => j.status?.phase === 'Failed');
+        const c = failed.status?.conditions?.find((x) => x.type === 'Failed');
+        assert.equal(c?.reason, 'SourceForbidden');
+        assert.match(
+          c?.message ?? '',
+          /^download: source address (127\.0\.0\.1|::ffff:7f00:1 \(IPv4 127\.0\.0\.1\)) is a loopback address/,
+        );
+      }
+      assert.equal(hits, 0);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a job cannot reach another namespace’s files, the model folder or anything outside its own area, by any path or symlink', async () => {
+    // Another tenant's input and stems, and the model folder, on the same volume.
+    const other = join(storageRoot, 'namespaces', 'other-tenant');
+    await mkdir(join(other, 'in'), { recursive: true });
+    await mkdir(join(other, 'jobs', 'victim-uid', 'stems'), { recursive: true });
+    await mkdir(join(storageRoot, 'models'), { recursive: true });
+    await writeFile(join(other, 'in', 'secret.wav'), 'PLAIN\n');
+    await writeFile(join(other, 'jobs', 'victim-uid', 'stems', 'vocals.wav'), 'PLAIN\n');
+    await writeFile(join(storageRoot, 'models', 'htdemucs.th'), 'PLAIN\n');
+    await symlink(join(other, 'in', 'secret.wav'), join(area(), 'in', 'link-to-other.wav'));
+    await symlink(other, join(area(), 'other-dir'));
+    await symlink(join(storageRoot, 'models'), join(area(), 'models'));
+
+    const attempts: Array<[string, string, string]> = [
+      ['dotdot', '../other-tenant/in/secret.wav', 'PathOutsideStorage'],
+      ['absolute', join(other, 'in', 'secret.wav'), 'PathOutsideStorage'],
+      ['symlink', 'in/link-to-other.wav', 'PathOutsideStorage'],
+      ['symlinked-dir', 'other-dir/jobs/victim-uid/stems/vocals.wav', 'PathOutsideStorage'],
+      ['models', 'models/htdemucs.th', 'PathOutsideStorage'],
+      // Another job's prefix is looked up in this namespace's area, where it does not exist.
+      ['victim-stems', 'jobs/victim-uid/stems/vocals.wav', 'SourceNotFound'],
+    ];
+    for (const [name, storagePath, reason] of attempts) {
+      const r = await kubectl(
+        ['apply', '-f', '-'],
+        JSON.stringify({
+          apiVersion: 'switchforge.io/v1alpha1',
+          kind: 'AudioJob',
+          metadata: { name: `steal-${name}`, namespace },
+          spec: { source: { storagePath }, stages: { analyze: {} } },
+        }),
+      );
+      // The CRD refuses some paths outright; what it admits, the worker refuses.
+      if (r.code !== 0) {
+        assert.match(r.stderr, /storagePath/, `${name}: ${r.stderr}`);
+        continue;
+      }
+      const failed = await waitForJob(`steal-${name}`, 'Failed', (j) => j.status?.phase === 'Failed');
+      const c = failed.status?.conditions?.find((x) => x.type === 'Failed');
+      assert.equal(c?.reason, reason, `${name}: ${c?.message}`);
+    }
+    // No script ever opened the other tenant's files or the model (the stand-ins log every input).
+    const opened = (await readdir(stateDir)).filter((f) =>
+      /^(secret\.wav|victim-uid|htdemucs\.th)\./.test(f),
+    );
+    assert.deepEqual(opened, []);
+  });
+
   it('deleting a running job cancels its workflow, stops Python within 5 s, removes its files, and the object goes', async () => {
     const uid = await applyJob('doomed', 'SLOW', { separate: {} });
     await waitForJob(
@@ -313,14 +407,14 @@ describe('AudioJob → Temporal workflow → audio workers, on real servers', ()
     );
     const pid = await waitFor('the separator to start', () => pidOf('doomed', 'separator'));
     assert.ok(isAlive(pid));
-    assert.ok(await exists(join(storageRoot, 'jobs', uid)));
+    assert.ok(await exists(join(area(), 'jobs', uid)));
 
     const deletedAt = Date.now();
     await ok(['delete', 'audiojob', 'doomed', '-n', namespace, '--wait=false']);
     await waitFor('the separator to die', async () => !isAlive(pid), 5_000);
     assert.ok(Date.now() - deletedAt < 5_000);
     await waitFor('the AudioJob to be gone', async () => (await getJob('doomed')) === undefined, 15_000);
-    assert.equal(await exists(join(storageRoot, 'jobs', uid)), false);
+    assert.equal(await exists(join(area(), 'jobs', uid)), false);
     const desc = await client.workflow.getHandle(workflowIdForJob(uid)).describe();
     assert.equal(desc.status.name, 'CANCELLED');
   });
@@ -355,7 +449,7 @@ describe('AudioJob → Temporal workflow → audio workers, on real servers', ()
     assert.equal(cancelled.status?.observedGeneration, cancelled.metadata.generation);
     // The object stays (only deletion removes it), with its finalizer; the workflow's cleanup removed the files.
     assert.ok(cancelled.metadata.finalizers?.includes(FINALIZER));
-    assert.equal(await exists(join(storageRoot, 'jobs', uid)), false);
+    assert.equal(await exists(join(area(), 'jobs', uid)), false);
     const [row] = (await db.query('SELECT phase FROM audio_jobs WHERE uid = $1', [uid])) as Array<{
       phase: string;
     }>;

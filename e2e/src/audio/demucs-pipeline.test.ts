@@ -21,7 +21,7 @@ import { createActivities } from '../../../worker/src/audio/activities.js';
 import { startAudioJob } from '../../../worker/src/audio/client.js';
 import { PostgresResultSink } from '../../../worker/src/audio/result-sink-postgres.js';
 import { DEFAULT_HTTP_LIMITS } from '../../../worker/src/audio/sources/http.js';
-import { jobPrefix } from '../../../worker/src/audio/storage.js';
+import { jobPrefix, namespaceArea } from '../../../worker/src/audio/storage-layout.js';
 import { runAudioWorkers, type AudioWorkers } from '../../../worker/src/audio/worker.js';
 import { VENV_NOT_READY, pythonWorkers, readyVenvPython } from './venv-python.js';
 
@@ -44,8 +44,8 @@ describe('the audio workflow with the real Demucs separator and analyzer', { ski
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     workDir = await mkdtemp(join(tmpdir(), 'sf-demucs-'));
     storageRoot = join(workDir, 'storage');
-    await mkdir(join(storageRoot, 'in'), { recursive: true });
-    await writeFile(join(storageRoot, 'in', 'tone.wav'), synthWav(3));
+    await mkdir(join(storageRoot, namespaceArea('music'), 'in'), { recursive: true });
+    await writeFile(join(storageRoot, namespaceArea('music'), 'in', 'tone.wav'), synthWav(3));
     await migrate({ url: infra.postgres.dsn, schema });
     db = createDataSource({ url: infra.postgres.dsn, schema, poolSize: 2 });
     await db.initialize();
@@ -90,7 +90,7 @@ describe('the audio workflow with the real Demucs separator and analyzer', { ski
           source: { storagePath: 'in/tone.wav' },
           separate: { model: 'demucs_unittest', stems: 'all', shifts: 1, device: 'cpu' },
           analyze: { features: ['tempo', 'key', 'loudness', 'spectral', 'onsets', 'energy'] },
-          outputPrefix: jobPrefix(jobUid),
+          outputPrefix: jobPrefix('music', jobUid),
           timeouts: { downloadMs: 30_000, separateMs: 180_000, analyzeMs: 120_000, heartbeatMs: 30_000 },
         },
         { queuePrefix: workers.queuePrefix },
@@ -106,7 +106,7 @@ describe('the audio workflow with the real Demucs separator and analyzer', { ski
       const stems = Object.entries(result.separation?.stems ?? {});
       assert.ok(stems.length >= 2, `expected stems, got ${JSON.stringify(result.separation)}`);
       for (const [name, path] of stems) {
-        assert.ok(path.startsWith(`jobs/${jobUid}/`), `${name} at ${path}`);
+        assert.ok(path.startsWith(`${jobPrefix('music', jobUid)}/`), `${name} at ${path}`);
         assert.ok((await stat(join(storageRoot, path))).size > 44, `${name} is an empty WAV`);
       }
       assert.ok(

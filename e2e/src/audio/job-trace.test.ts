@@ -69,8 +69,9 @@ describe(
 
       workDir = await mkdtemp(join(tmpdir(), 'sf-job-trace-'));
       const storageRoot = join(workDir, 'storage');
-      await mkdir(join(storageRoot, 'in'), { recursive: true });
-      await writeFile(join(storageRoot, 'in', 'tone.wav'), synthWav(CLIP_SECONDS));
+      // storagePath is resolved inside the job's namespace's area.
+      await mkdir(join(storageRoot, 'namespaces', namespace, 'in'), { recursive: true });
+      await writeFile(join(storageRoot, 'namespaces', namespace, 'in', 'tone.wav'), synthWav(CLIP_SECONDS));
       const modelRepo = join(workDir, 'models');
       await mkdir(modelRepo);
       await saveTinyModelAs(python!, modelRepo, 'htdemucs');

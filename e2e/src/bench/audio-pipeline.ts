@@ -26,7 +26,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities } from '../../../worker/src/audio/activities.js';
 import { startAudioJob } from '../../../worker/src/audio/client.js';
 import { DEFAULT_HTTP_LIMITS } from '../../../worker/src/audio/sources/http.js';
-import { jobPrefix } from '../../../worker/src/audio/storage.js';
+import { jobPrefix, namespaceArea } from '../../../worker/src/audio/storage-layout.js';
 import { MemoryResultSink } from '../../../worker/src/audio/test-support/memory-sink.js';
 import { traceContextClientInterceptor } from '../../../worker/src/audio/trace-client-interceptor.js';
 import { bundleAudioWorkflows, runAudioWorkers } from '../../../worker/src/audio/worker.js';
@@ -60,8 +60,8 @@ export async function runAudioPipelineBenchmark(options: AudioBenchOptions): Pro
   const python = await ensureVenvPython(timeoutMs);
   const workDir = await mkdtemp(join(tmpdir(), 'switchforge-audio-bench-'));
   const storageRoot = join(workDir, 'storage');
-  await mkdir(join(storageRoot, 'in'), { recursive: true });
-  const wav = join(storageRoot, 'in', 'bench.wav');
+  await mkdir(join(storageRoot, namespaceArea('bench'), 'in'), { recursive: true });
+  const wav = join(storageRoot, namespaceArea('bench'), 'in', 'bench.wav');
   await writeFile(wav, synthWav(seconds));
 
   progress(`audio: starting a dedicated Temporal dev server; ${seconds} s stereo 44.1 kHz WAV`);
@@ -156,7 +156,7 @@ export async function runAudioPipelineBenchmark(options: AudioBenchOptions): Pro
               name: `bench-${jobUid.slice(0, 8)}`,
               source: { storagePath: 'in/bench.wav' },
               separate: { model: MODEL, stems: 'all', shifts: 1, device: 'cpu' },
-              outputPrefix: jobPrefix(jobUid),
+              outputPrefix: jobPrefix('bench', jobUid),
               timeouts: { downloadMs: 60_000, separateMs, analyzeMs: 60_000, heartbeatMs: 30_000 },
             },
             { queuePrefix: workers!.queuePrefix },
@@ -170,7 +170,7 @@ export async function runAudioPipelineBenchmark(options: AudioBenchOptions): Pro
           return root.spanContext().traceId;
         } finally {
           root.end();
-          await rm(join(storageRoot, jobPrefix(jobUid)), { recursive: true, force: true });
+          await rm(join(storageRoot, jobPrefix('bench', jobUid)), { recursive: true, force: true });
         }
       });
 

@@ -57,13 +57,25 @@ const everything = {
   'operator.watchNamespace': 'switches',
 };
 
+/** Stems in a bucket instead of on the volume, and source allow lists. */
+const objectStorage = {
+  'audio.storageMode': 'object',
+  'audio.objectStorage.endpoint': 'http://s3.storage.svc:7070',
+  'audio.objectStorage.publicEndpoint': 'https://s3.example.net',
+  'audio.objectStorage.bucket': 'stems',
+  'audio.objectStorage.credentialsSecret': 'audio-s3',
+  'audio.sources.allowCidrs[0]': '10.20.0.0/16',
+  'audio.sources.allowHosts[0]': 'media.internal.example',
+  'audio.sources.clusterCidrs[0]': '10.96.0.0/12',
+};
+
 before(async () => {
   await ensureHelm();
 });
 
 describe('the switchforge chart', () => {
   test('passes helm lint --strict with the defaults and with every option on', async () => {
-    for (const values of [{}, everything]) {
+    for (const values of [{}, everything, { ...everything, ...objectStorage }]) {
       const r = await helm(['lint', '--strict', chartDir, ...setArgs(values)]);
       assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
       assert.doesNotMatch(r.stdout, /\[(WARNING|ERROR)\]/);
@@ -186,23 +198,32 @@ describe('the switchforge chart', () => {
       'TEMPORAL_TLS_KEY_FILE',
       'TEMPORAL_TLS_SERVER_NAME',
     ]);
-    const { manifests } = await template({ ...everything, 'temporal.tls.serverName': 'temporal.example' });
+    // Audio storage and source policy: read by the worker's modules the operator and the API share.
+    const audio = ['worker/src/audio/store/store-config.ts', 'worker/src/audio/sources/address-policy.ts'];
     const readers: [string, string][] = [
       [
         'operator',
-        read(['operator/src/config.ts', 'operator/src/audiojob/config.ts', 'operator/src/operator.ts']),
+        read([
+          'operator/src/config.ts',
+          'operator/src/audiojob/config.ts',
+          'operator/src/operator.ts',
+          ...audio,
+        ]),
       ],
-      ['api', read(['api/src/config.ts'])],
+      ['api', read(['api/src/config.ts', ...audio])],
     ];
-    for (const [component, source] of readers) {
-      for (const name of envOf(
-        find(manifests, 'Deployment', `${releaseName}-switchforge-${component}`),
-      ).keys()) {
-        if (platform.has(name) || awaitingCode.has(name)) continue;
-        assert.ok(
-          new RegExp(`\\b${name}\\b`).test(source),
-          `${component}: ${name} is read by no config schema`,
-        );
+    for (const values of [everything, { ...everything, ...objectStorage }]) {
+      const { manifests } = await template({ ...values, 'temporal.tls.serverName': 'temporal.example' });
+      for (const [component, source] of readers) {
+        for (const name of envOf(
+          find(manifests, 'Deployment', `${releaseName}-switchforge-${component}`),
+        ).keys()) {
+          if (platform.has(name) || awaitingCode.has(name)) continue;
+          assert.ok(
+            new RegExp(`\\b${name}\\b`).test(source),
+            `${component}: ${name} is read by no config schema`,
+          );
+        }
       }
     }
   });

@@ -1,5 +1,5 @@
 /**
- * `npm run infra -- up [postgres|kubernetes|temporal ...] | down | status | env`
+ * `npm run infra -- up [postgres|kubernetes|temporal|objectstore ...] | down | status | env`
  * Starts the local servers in the background (state under .run/infra), prints where each listens.
  */
 import { join } from 'node:path';
@@ -9,7 +9,9 @@ import { isAlive } from './processes.js';
 import { loadState, startStack, stopStack, type Component, type StackState } from './stack.js';
 import { STATE_ENV } from './suite.js';
 
-const ALL: Component[] = ['postgres', 'kubernetes', 'temporal'];
+const ALL: Component[] = ['postgres', 'kubernetes', 'temporal', 'objectstore'];
+/** `up` with no names: what most suites share (the object store only on request). */
+const DEFAULT: Component[] = ['postgres', 'kubernetes', 'temporal'];
 const stateDir = process.env.SWITCHFORGE_STATE_DIR ?? join(repoRoot, '.run', 'infra');
 
 function describe(state: StackState): string {
@@ -22,6 +24,7 @@ function describe(state: StackState): string {
   }
   if (state.temporal)
     lines.push(`temporal    ${state.temporal.address} (namespace ${state.temporal.namespace})`);
+  if (state.objectstore) lines.push(`objectstore ${state.objectstore.endpoint} (Versity Gateway, S3)`);
   lines.push(`state       ${state.dir}  (${STATE_ENV}=${state.dir})`);
   return lines.join('\n');
 }
@@ -30,6 +33,7 @@ function running(state: StackState): boolean {
   const pids = [
     ...(state.kubernetes ? Object.values(state.kubernetes.pids) : []),
     ...(state.temporal ? [state.temporal.pid] : []),
+    ...(state.objectstore ? [state.objectstore.pid] : []),
   ];
   return pids.length === 0 || pids.every(isAlive);
 }
@@ -39,7 +43,7 @@ async function main(): Promise<void> {
   const existing = loadState(stateDir);
   switch (command) {
     case 'up': {
-      const wanted = rest.length > 0 ? (rest as Component[]) : ALL;
+      const wanted = rest.length > 0 ? (rest as Component[]) : DEFAULT;
       const unknown = wanted.filter((c) => !ALL.includes(c));
       if (unknown.length > 0)
         throw new Error(`unknown component(s): ${unknown.join(', ')}; expected ${ALL.join(', ')}`);

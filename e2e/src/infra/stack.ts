@@ -2,11 +2,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startKubernetes, type KubernetesInfo } from './kubernetes.js';
+import { startObjectStore, type ObjectStoreInfo } from './object-store.js';
 import { startPostgres, stopPostgres, type PostgresInfo } from './postgres.js';
 import { stopProcess } from './processes.js';
 import { startTemporal, type TemporalInfo } from './temporal.js';
 
-export type Component = 'postgres' | 'kubernetes' | 'temporal';
+export type Component = 'postgres' | 'kubernetes' | 'temporal' | 'objectstore';
 
 /** Where each running server listens; persisted so that another process can use or stop them. */
 export interface StackState {
@@ -14,6 +15,7 @@ export interface StackState {
   postgres?: PostgresInfo;
   kubernetes?: KubernetesInfo;
   temporal?: TemporalInfo;
+  objectstore?: ObjectStoreInfo;
 }
 
 const STATE_FILE = 'state.json';
@@ -41,6 +43,9 @@ export async function startStack(state: StackState, components: readonly Compone
   }
   if (components.includes('temporal') && !state.temporal) {
     jobs.push(startTemporal(state.dir).then((t) => void (state.temporal = t)));
+  }
+  if (components.includes('objectstore') && !state.objectstore) {
+    jobs.push(startObjectStore(state.dir).then((o) => void (state.objectstore = o)));
   }
   if (components.includes('kubernetes') && !state.kubernetes) {
     jobs.push(startKubernetes(state.dir).then((k) => void (state.kubernetes = k)));
@@ -72,6 +77,7 @@ export async function stopStack(state: StackState, options: { removeDir?: boolea
     );
   }
   if (state.temporal) stops.push(stopProcess(state.temporal.pid));
+  if (state.objectstore) stops.push(stopProcess(state.objectstore.pid));
   if (state.postgres) stops.push(stopPostgres(state.postgres).catch(() => undefined));
   await Promise.all(stops);
   if (options.removeDir) rmSync(state.dir, { recursive: true, force: true });

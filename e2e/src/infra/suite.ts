@@ -1,6 +1,7 @@
 import { kubectl, type KubernetesInfo } from './kubernetes.js';
 import { loadState, newStateDir, startStack, stopStack, type Component, type StackState } from './stack.js';
 import type { PostgresInfo } from './postgres.js';
+import type { ObjectStoreInfo } from './object-store.js';
 import type { TemporalInfo } from './temporal.js';
 import type { CommandResult } from './processes.js';
 
@@ -15,6 +16,8 @@ export interface Infra {
   kubernetes: KubernetesHandle;
   postgres: PostgresInfo;
   temporal: TemporalInfo;
+  /** Versity Gateway, an S3-compatible store. */
+  objectstore: ObjectStoreInfo;
   state: StackState;
   /** Stops what this call started; servers shared through STATE_ENV are left running. */
   stop(): Promise<void>;
@@ -54,6 +57,7 @@ export async function useInfra(
       : (unavailable('kubernetes') as KubernetesHandle),
     postgres: state.postgres ?? (unavailable('postgres') as PostgresInfo),
     temporal: state.temporal ?? (unavailable('temporal') as TemporalInfo),
+    objectstore: state.objectstore ?? (unavailable('objectstore') as ObjectStoreInfo),
     stop: async () => {
       if (own) await stopStack(own, { removeDir: true });
     },

@@ -129,6 +129,8 @@ export async function startSystem(
       TEMPORAL_NAMESPACE: temporal.namespace,
       AUDIO_STORAGE_ROOT: storageRoot,
       AUDIO_POOL_NAMESPACE: SYSTEM_NAMESPACE,
+      // Sources on this machine (a local test server) are loopback, refused by default.
+      AUDIO_SOURCE_ALLOW_CIDRS: '127.0.0.1/32',
     },
     `http://127.0.0.1:${operatorMetrics}/metrics`,
   );
@@ -163,6 +165,8 @@ export async function startSystem(
         SWITCHFORGE_API_PORT: String(apiPort),
         SWITCHFORGE_METRICS_PORT: String(apiMetrics),
         DATABASE_URL: pgInfo.dsn,
+        // Stems are served from the audio volume (Stem.url is the API's download route).
+        AUDIO_STORAGE_ROOT: storageRoot,
         ...(existsSync(graphiql) ? { SWITCHFORGE_GRAPHIQL_ASSETS: graphiql } : {}),
       },
       `http://127.0.0.1:${apiPort}/graphql  (GraphiQL; metrics http://127.0.0.1:${apiMetrics}/metrics)`,

@@ -12,7 +12,8 @@ import { InputError, errorMessage } from '@switchforge/platform/errors';
 import { splitKey, type SupervisedInformer } from '@switchforge/platform/kube';
 import { log } from '@switchforge/platform/log';
 import { cancelAudioJob, startAudioJob } from '@switchforge/worker/audio/client';
-import type { JobStorage } from '@switchforge/worker/audio/storage';
+import type { AudioStore } from '@switchforge/worker/audio/store/audio-store';
+import { jobPrefix } from '@switchforge/worker/audio/storage-layout';
 import { workflowIdForJob } from '@switchforge/worker/audio/workflow-id';
 import type { ReconcileResult, Reconciler } from '../machinery/controller.js';
 import { EventRecorder } from '../machinery/event-recorder.js';
@@ -29,7 +30,8 @@ export interface AudioJobDeps {
   customObjects: CustomObjectsApi;
   core: CoreV1Api;
   temporal: Client;
-  storage: JobStorage;
+  /** Where job files are (volume or bucket): the finalizer removes the job's prefix. */
+  store: AudioStore;
   queuePrefix: string;
   /** How often a running job's progress is read. */
   progressPollMs: number;
@@ -122,7 +124,7 @@ export class AudioJobReconciler implements Reconciler {
       await cancelAudioJob(this.deps.temporal, uid);
       return { requeueAfterMs: 500 };
     }
-    const removed = await this.deps.storage.removeJobFiles(uid);
+    const removed = await this.deps.store.removePrefix(jobPrefix(job.metadata.namespace!, uid));
     await this.setFinalizers(
       job,
       (job.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),

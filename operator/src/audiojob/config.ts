@@ -7,6 +7,8 @@ import {
   AUDIO_PYTHON_CWD,
   IMAGE_COMMANDS,
 } from '@switchforge/platform/image-layout';
+import { SOURCE_POLICY_ENV, sourcePolicyFromEnv } from '@switchforge/worker/audio/sources/address-policy';
+import { STORE_ENV, readStoreConfig, type StoreConfig } from '@switchforge/worker/audio/store/store-config';
 
 const duration = (fallback: string) =>
   z
@@ -52,6 +54,7 @@ const schema = z
     TEMPORAL_ADDRESS: z.string().min(1, 'host:port of the Temporal frontend'),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     AUDIO_QUEUE_PREFIX: z.string().default(''),
+    AUDIO_STORAGE_MODE: z.enum(['volume', 'object']).default('volume'),
     AUDIO_STORAGE_ROOT: z
       .string()
       .min(1, 'the audio volume, mounted in the operator too (job files are removed on delete)'),
@@ -89,6 +92,13 @@ const schema = z
     TEMPORAL_TLS_CERT_FILE: optional,
     TEMPORAL_TLS_KEY_FILE: optional,
     TEMPORAL_TLS_SERVER_NAME: optional,
+    /** Object storage: the Secret the workers' credentials come from, and its keys. */
+    AUDIO_S3_CREDENTIALS_SECRET: optional,
+    AUDIO_S3_ACCESS_KEY_ID_KEY: z.string().min(1).default('accessKeyId'),
+    AUDIO_S3_SECRET_ACCESS_KEY_KEY: z.string().min(1).default('secretAccessKey'),
+    /** How often orphaned job files and objects are swept, and how old they must be. */
+    AUDIO_JANITOR_INTERVAL: duration('10m'),
+    AUDIO_JANITOR_MIN_AGE: duration('1h'),
     AUDIO_WORKER_DATABASE_SECRET: z.string().min(1).default('switchforge-worker-database'),
     AUDIO_WORKER_DATABASE_SECRET_KEY: z.string().min(1).default('url'),
     OTEL_EXPORTER_OTLP_ENDPOINT: optional,
@@ -97,6 +107,13 @@ const schema = z
     message: 'AUDIO_POOL_MIN_REPLICAS must not exceed AUDIO_POOL_MAX_REPLICAS',
     path: ['AUDIO_POOL_MIN_REPLICAS'],
   })
+  .refine(
+    (e) => e.AUDIO_STORAGE_MODE !== 'object' || !e.AUDIO_POOL_ENABLED || e.AUDIO_S3_CREDENTIALS_SECRET,
+    {
+      message: 'object storage needs the credentials Secret the pool workers read',
+      path: ['AUDIO_S3_CREDENTIALS_SECRET'],
+    },
+  )
   .refine((e) => !e.TEMPORAL_TLS_SECRET || e.TEMPORAL_TLS_CA_FILE || e.TEMPORAL_TLS_CERT_FILE, {
     message: 'names a Secret but no TEMPORAL_TLS_CA_FILE or TEMPORAL_TLS_CERT_FILE inside it',
     path: ['TEMPORAL_TLS_SECRET'],
@@ -133,6 +150,13 @@ export interface PoolConfig {
   otlpEndpoint?: string;
   modelRepo?: string;
   temporalTls?: PoolTemporalTls;
+  /** AUDIO_SOURCE_* (what source URLs may reach), passed to the workers as set here. */
+  sourcePolicyEnv: Record<string, string>;
+  /** Object storage: the non-secret AUDIO_S3_* settings and where the credentials come from. */
+  objectStorage?: {
+    env: Record<string, string>;
+    credentialsSecret: { name: string; accessKeyIdKey: string; secretAccessKeyKey: string };
+  };
 }
 
 export interface AudioOperatorConfig {
@@ -141,6 +165,9 @@ export interface AudioOperatorConfig {
   temporalTlsEnv: Record<string, string>;
   queuePrefix: string;
   storageRoot: string;
+  /** Volume or bucket, as the workers use it (the finalizer and the janitor remove job files). */
+  store: StoreConfig;
+  janitor: { intervalMs: number; minAgeMs: number };
   watchNamespace?: string;
   reconcileWorkers: number;
   progressPollMs: number;
@@ -150,6 +177,11 @@ export interface AudioOperatorConfig {
 
 export function readAudioOperatorConfig(env: NodeJS.ProcessEnv = process.env): AudioOperatorConfig {
   const e = readEnvConfig(schema, env);
+  const store = readStoreConfig(env);
+  sourcePolicyFromEnv(env); // a bad range fails here, at the operator's start, not in every worker
+  const sourcePolicyEnv = Object.fromEntries(
+    Object.values(SOURCE_POLICY_ENV).flatMap((k) => (env[k] ? [[k, env[k]]] : [])),
+  );
   const temporalTlsEnv = Object.fromEntries(
     Object.values(TEMPORAL_TLS_ENV).flatMap((k) => (e[k] ? [[k, e[k]]] : [])),
   );
@@ -158,6 +190,8 @@ export function readAudioOperatorConfig(env: NodeJS.ProcessEnv = process.env): A
     temporalTlsEnv,
     queuePrefix: e.AUDIO_QUEUE_PREFIX,
     storageRoot: e.AUDIO_STORAGE_ROOT,
+    store,
+    janitor: { intervalMs: e.AUDIO_JANITOR_INTERVAL, minAgeMs: e.AUDIO_JANITOR_MIN_AGE },
     ...(e.AUDIO_WATCH_NAMESPACE ? { watchNamespace: e.AUDIO_WATCH_NAMESPACE } : {}),
     reconcileWorkers: e.AUDIO_RECONCILE_WORKERS,
     progressPollMs: e.AUDIO_PROGRESS_POLL,
@@ -184,6 +218,25 @@ export function readAudioOperatorConfig(env: NodeJS.ProcessEnv = process.env): A
             ...(e.AUDIO_WORKER_MODEL_REPO ? { modelRepo: e.AUDIO_WORKER_MODEL_REPO } : {}),
             ...(e.TEMPORAL_TLS_SECRET
               ? { temporalTls: { secretName: e.TEMPORAL_TLS_SECRET, env: temporalTlsEnv } }
+              : {}),
+            sourcePolicyEnv,
+            ...(store.mode === 'object' && e.AUDIO_S3_CREDENTIALS_SECRET
+              ? {
+                  objectStorage: {
+                    env: {
+                      [STORE_ENV.mode]: 'object',
+                      [STORE_ENV.endpoint]: store.s3.endpoint,
+                      [STORE_ENV.bucket]: store.s3.bucket,
+                      [STORE_ENV.region]: store.s3.region,
+                      [STORE_ENV.forcePathStyle]: String(store.s3.forcePathStyle),
+                    },
+                    credentialsSecret: {
+                      name: e.AUDIO_S3_CREDENTIALS_SECRET,
+                      accessKeyIdKey: e.AUDIO_S3_ACCESS_KEY_ID_KEY,
+                      secretAccessKeyKey: e.AUDIO_S3_SECRET_ACCESS_KEY_KEY,
+                    },
+                  },
+                }
               : {}),
           },
         }

@@ -1,4 +1,4 @@
-import { metrics, type ObservableResult } from '@opentelemetry/api';
+import { metrics, type BatchObservableResult, type ObservableResult } from '@opentelemetry/api';
 /**
  * The audio side of the operator: the AudioJob controller and the audio worker pool scaler.
  * operator.ts calls startAudioJobControllers while it leads and the returned stop when it stops.
@@ -16,7 +16,8 @@ import { readTemporalTls } from '@switchforge/platform/config';
 import { AUDIO_JOB, GROUP, VERSION, type AudioJob } from '@switchforge/platform/crd';
 import { keyOf, SupervisedInformer } from '@switchforge/platform/kube';
 import { log } from '@switchforge/platform/log';
-import { JobStorage } from '@switchforge/worker/audio/storage';
+import { startJanitor, type StorageUsage } from '@switchforge/worker/audio/janitor';
+import { openStore } from '@switchforge/worker/audio/store/store-config';
 import { traceContextClientInterceptor } from '@switchforge/worker/audio/trace-client-interceptor';
 import { Controller } from '../machinery/controller.js';
 import { AudioJobReconciler } from './audiojob-reconciler.js';
@@ -32,12 +33,19 @@ export {
 export { FINALIZER } from './audiojob-reconciler.js';
 export { POOL_DEPLOYMENT } from './pool/pool-deployment.js';
 
+const meter = metrics.getMeter('switchforge-operator');
+const jobsByPhase = meter.createObservableGauge('switchforge.operator.audio.jobs', {
+  description: 'AudioJobs by namespace and status.phase, as the operator sees them',
+});
+const storageBytes = meter.createObservableGauge('switchforge.audio.storage.bytes', {
+  description: 'Audio bytes stored per namespace (inputs and job files), as of the last janitor sweep',
+  unit: 'By',
+});
+const storageObjects = meter.createObservableGauge('switchforge.audio.storage.objects', {
+  description: 'Audio files (volume) or objects (bucket) stored per namespace, as of the last janitor sweep',
+});
+
 /** Starts the informer and the controllers; resolves once the cache has synced. */
-const jobsByPhase = metrics
-  .getMeter('switchforge-operator')
-  .createObservableGauge('switchforge.operator.audio.jobs', {
-    description: 'AudioJobs by namespace and status.phase, as the operator sees them',
-  });
 
 export async function startAudioJobControllers(
   kc: KubeConfig,
@@ -65,6 +73,7 @@ export async function startAudioJobControllers(
         KubernetesListObject<AudioJob>
       >,
   });
+  const store = await openStore(config.store, config.storageRoot);
   const jobController = new Controller(
     'audiojob',
     new AudioJobReconciler({
@@ -72,7 +81,7 @@ export async function startAudioJobControllers(
       customObjects,
       core: kc.makeApiClient(CoreV1Api),
       temporal,
-      storage: new JobStorage(config.storageRoot),
+      store,
       queuePrefix: config.queuePrefix,
       progressPollMs: config.progressPollMs,
     }),
@@ -93,6 +102,17 @@ export async function startAudioJobControllers(
   };
   jobsByPhase.addCallback(observeJobs);
 
+  // Orphaned job files and objects (a deletion whose finalizer never ran); the sweep measures
+  // what is stored per namespace on the way.
+  let usage: StorageUsage = new Map();
+  const storageCallback = (r: BatchObservableResult): void => {
+    for (const [namespace, u] of usage) {
+      r.observe(storageBytes, u.bytes, { namespace, mode: store.kind });
+      r.observe(storageObjects, u.objects, { namespace, mode: store.kind });
+    }
+  };
+  meter.addBatchObservableCallback(storageCallback, [storageBytes, storageObjects]);
+
   let scaler: PoolScaler | undefined;
   let poolController: Controller | undefined;
   if (config.pool) {
@@ -111,6 +131,18 @@ export async function startAudioJobControllers(
     throw e;
   }
   jobController.start();
+  const stopJanitor = startJanitor({
+    store,
+    intervalMs: config.janitor.intervalMs,
+    minAgeMs: config.janitor.minAgeMs,
+    // Only a synced cache may say a job is gone (the informer has synced once start resolved).
+    listLiveUids: () => Promise.resolve(new Set(jobs.list().map((j) => j.metadata.uid ?? ''))),
+    onSweep: (r) => {
+      usage = r.usage;
+      if (r.removed.length > 0) log.info('audio janitor removed orphaned job files', { jobs: r.removed });
+    },
+    onError: (message) => log.warn('audio janitor sweep failed', { error: message }),
+  });
   if (poolController) {
     poolController.start();
     poolController.enqueue(POOL_KEY);
@@ -118,6 +150,8 @@ export async function startAudioJobControllers(
   log.info('audio controllers started', { jobs: jobs.list().length, pool: Boolean(config.pool) });
 
   return async () => {
+    stopJanitor();
+    meter.removeBatchObservableCallback(storageCallback, [storageBytes, storageObjects]);
     await Promise.all([jobController.stop(), poolController?.stop()]);
     scaler?.close();
     jobsByPhase.removeCallback(observeJobs);

@@ -196,8 +196,22 @@ export function overallPercent(stages: readonly AudioStage[], stage: AudioStage,
 
 export function summarize(r: AudioJobResult): AudioJobResults {
   const a = r.analysis;
+  const files = new Map((r.separation?.files ?? []).map((f) => [f.name, f]));
   const stems = Object.entries(r.separation?.stems ?? {})
-    .map(([name, path]) => ({ name, path }))
+    .map(([name, path]) => {
+      const f = files.get(name);
+      return f
+        ? {
+            name,
+            path,
+            format: f.format,
+            contentType: f.contentType,
+            bytes: f.bytes,
+            durationSeconds: round(f.durationS, 3),
+            sha256: f.sha256,
+          }
+        : { name, path };
+    })
     .sort((x, y) => x.name.localeCompare(y.name));
   return {
     ...(a?.tempo ? { bpm: round(a.tempo.bpm, 2) } : {}),

@@ -23,16 +23,16 @@ test('a job becomes the workflow input with the defaults the apiserver would app
     source: { storagePath: 'in/a.wav' },
     separate: { model: 'htdemucs', stems: 'vocals', shifts: 1, device: 'auto' },
     analyze: { features: ['tempo', 'key', 'loudness', 'spectral', 'onsets', 'energy'] },
-    outputPrefix: `jobs/${UID}`,
+    outputPrefix: `namespaces/music/jobs/${UID}`,
     timeouts: { downloadMs: 600_000, separateMs: 3_600_000, analyzeMs: 900_000, heartbeatMs: 30_000 },
   });
 });
 
-test('output.prefix and timeouts from the spec are used, the prefix inside the job folder', () => {
+test('output.prefix and timeouts from the spec are used, the prefix inside the job folder of its namespace', () => {
   const input = workflowInput(
     job({ output: { prefix: 'albums/x/' }, timeouts: { download: '90s', analyze: '1m30s' } }),
   );
-  assert.equal(input.outputPrefix, `jobs/${UID}/albums/x`);
+  assert.equal(input.outputPrefix, `namespaces/music/jobs/${UID}/albums/x`);
   assert.equal(input.timeouts.downloadMs, 90_000);
   assert.equal(input.timeouts.analyzeMs, 90_000);
   assert.equal(input.separate, undefined);

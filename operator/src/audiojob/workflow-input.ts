@@ -1,6 +1,6 @@
 import { ANALYSIS_FEATURES, parseDuration, type AudioJob } from '@switchforge/platform/crd';
 import { InputError } from '@switchforge/platform/errors';
-import { jobPrefix } from '@switchforge/worker/audio/storage';
+import { jobPrefix } from '@switchforge/worker/audio/storage-layout';
 import type { AudioJobInput, AudioSource, AudioStage } from '@switchforge/worker/audio/types';
 
 /** The apiserver fills these in; the same values here keep a pre-default object runnable. */
@@ -34,9 +34,14 @@ export function workflowInput(job: AudioJob): AudioJobInput {
       throw new InputError(`timeouts.${stage}: ${e instanceof Error ? e.message : String(e)}`, 'InvalidSpec');
     }
   };
-  // A job's files must live under jobs/<uid>/ (the finalizer and the janitor find them there);
-  // spec.output.prefix names a folder inside it.
-  const own = jobPrefix(uid);
+  // A job's files live under its namespace's area, namespaces/<ns>/jobs/<uid>/ (the finalizer and
+  // the janitor find them there); spec.output.prefix names a folder inside it.
+  let own: string;
+  try {
+    own = jobPrefix(namespace, uid);
+  } catch (e) {
+    throw new InputError(e instanceof Error ? e.message : String(e), 'InvalidSpec');
+  }
   const sub = spec.output?.prefix?.replace(/\/+$/, '');
 
   return {

@@ -96,8 +96,15 @@ export type AudioJobConditionType = (typeof AudioJobConditionType)[keyof typeof 
 
 export interface StemResult {
   name: string;
-  /** Storage path of the stem's audio file. */
+  /** Storage key of the stem's audio file (under namespaces/<namespace>/jobs/<uid>/). */
   path: string;
+  /** From the file's header: `wav`. */
+  format?: string;
+  contentType?: string;
+  bytes?: number;
+  durationSeconds?: number;
+  /** Hex sha256 of the bytes the separator wrote. */
+  sha256?: string;
 }
 
 export interface AudioJobResults {

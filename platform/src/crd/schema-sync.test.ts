@@ -174,7 +174,17 @@ const audioJobStatus: DeepRequired<AudioJobStatus> = {
     key: 'A minor',
     loudness: -14,
     durationSeconds: 180,
-    stems: [{ name: 'vocals', path: 'x' }],
+    stems: [
+      {
+        name: 'vocals',
+        path: 'x',
+        format: 'wav',
+        contentType: 'audio/wav',
+        bytes: 1,
+        durationSeconds: 1,
+        sha256: '0'.repeat(64),
+      },
+    ],
   },
   conditions: [condition],
 };

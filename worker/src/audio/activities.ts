@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { basename, extname, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
@@ -12,12 +12,17 @@ import { AudioInputError, PythonAbortedError, PythonProcessError, toApplicationF
 import { recordJobDuration, recordStage, recordStageFailure } from './metrics.js';
 import { runPythonModule } from './python-process.js';
 import type { ResultSink, SinkJob } from './result-sink.js';
+import type { HostResolver, SourceAddressPolicy } from './sources/address-policy.js';
 import { downloadToFile } from './sources/http.js';
 import type { HttpLimits } from './sources/http.js';
 import type { SpotifyTrack } from './sources/spotify.js';
-import { resolveInStorage, toStorageRelative } from './sources/storage.js';
 import type { TrackAudioResolver } from './sources/track-audio.js';
-import { JobStorage } from './storage.js';
+import type { StemDescriptor } from './stem-descriptor.js';
+import type { AudioStore } from './store/audio-store.js';
+import { ownPrefix } from './store/job-prefix.js';
+import { VolumeStore } from './store/volume-store.js';
+import { inputKey, jobPrefix, keyInNamespace, namespaceArea, stemsPrefix } from './storage-layout.js';
+import { readWavInfo } from './wav-info.js';
 import type {
   AnalysisFeature,
   AnalysisResult,
@@ -33,8 +38,13 @@ import type {
 import { PROGRESS_SIGNAL } from './workflow-id.js';
 
 export interface ActivityDeps {
-  /** Root of the audio volume; every path the activities touch is confined to it. */
+  /**
+   * Root of the audio volume (every path the activities touch is confined to it) or, with an
+   * object `store`, the local scratch folder files are staged in.
+   */
   readonly storageRoot: string;
+  /** Where job files are kept; the volume at `storageRoot` when unset. */
+  readonly store?: AudioStore;
   /** The venv's python. */
   readonly pythonPath: string;
   /** `python-workers/`, so `switchforge_audio` imports. */
@@ -45,6 +55,10 @@ export interface ActivityDeps {
    */
   readonly modelRepo?: string;
   readonly httpLimits: HttpLimits;
+  /** What source URLs may reach; unset, every internal address is refused. */
+  readonly sourcePolicy?: SourceAddressPolicy;
+  /** Host name resolution for source URLs (tests: a local hook); the system's by default. */
+  readonly resolver?: HostResolver;
   /** Needed only for `spotifyTrackId` sources. */
   readonly spotify?: { getTrack(id: string, signal?: AbortSignal): Promise<SpotifyTrack> };
   readonly trackAudio?: TrackAudioResolver;
@@ -82,7 +96,7 @@ const AnalyzerResult = z.object({
 const TIMEOUT_MARGIN_MS = 1_000;
 
 export function createActivities(deps: ActivityDeps) {
-  const storage = new JobStorage(deps.storageRoot);
+  const store = deps.store ?? new VolumeStore(deps.storageRoot);
   const killGraceMs = deps.killGraceMs ?? 2_000;
 
   async function download({ job }: DownloadInput): Promise<DownloadResult> {
@@ -101,8 +115,12 @@ export function createActivities(deps: ActivityDeps) {
       } else target = source;
 
       const trackMeta = track ? { track: withoutPreview(track) } : {};
+      const prefix = ownPrefix(job);
       if ('storagePath' in target) {
-        const abs = await resolveInStorage(deps.storageRoot, target.storagePath);
+        // A job names paths inside its own namespace's area only; the Spotify mirror's path is
+        // the operator's configuration, relative to the whole store.
+        const key = track ? target.storagePath : keyInNamespace(job.namespace, target.storagePath);
+        const abs = await store.localCopy(key, track ? undefined : namespaceArea(job.namespace));
         const { bytes, sha256 } = await hashStoredFile(abs, deps.httpLimits.maxBytes);
         if (target.sha256 && target.sha256.toLowerCase() !== sha256) {
           throw new AudioInputError(
@@ -111,10 +129,10 @@ export function createActivities(deps: ActivityDeps) {
           );
         }
         report(100, 'input is in storage');
-        return { inputPath: toStorageRelative(deps.storageRoot, abs), bytes, sha256, ...trackMeta };
+        return { inputPath: key, bytes, sha256, ...trackMeta };
       }
-      const dirs = await storage.dirsFor(job);
-      const dest = join(dirs.input, `source${extensionFor(target.url)}`);
+      const key = inputKey(prefix, `source${extensionFor(target.url)}`);
+      const dest = await store.workPath(key);
       const fetched = await downloadToFile({
         url: target.url,
         destPath: dest,
@@ -123,10 +141,13 @@ export function createActivities(deps: ActivityDeps) {
           timeoutMs: Math.min(deps.httpLimits.timeoutMs, job.timeouts.downloadMs),
         },
         ...(target.sha256 ? { expectedSha256: target.sha256 } : {}),
+        ...(deps.sourcePolicy ? { policy: deps.sourcePolicy } : {}),
+        ...(deps.resolver ? { resolver: deps.resolver } : {}),
         signal,
         onProgress: (bytes, total) => report(total ? (100 * bytes) / total : 0, `${bytes} bytes`),
       });
-      return { inputPath: toStorageRelative(deps.storageRoot, dest), ...fetched, ...trackMeta };
+      await store.commit(key, fetched.contentType ?? 'application/octet-stream');
+      return { inputPath: key, ...fetched, ...trackMeta };
     });
   }
 
@@ -134,8 +155,9 @@ export function createActivities(deps: ActivityDeps) {
     return runStage(deps, job, 'separate', async (report, signal) => {
       const opts = job.separate;
       if (!opts) throw new AudioInputError('InvalidArgument', 'the job asks for no separation');
-      const input = await resolveInStorage(deps.storageRoot, inputPath);
-      const dirs = await storage.dirsFor(job);
+      const input = await store.localCopy(inputPath);
+      const stemsKey = stemsPrefix(ownPrefix(job));
+      const outDir = await store.workDir(stemsKey);
       const { result } = await runPythonModule({
         pythonPath: deps.pythonPath,
         cwd: deps.pythonCwd,
@@ -144,7 +166,7 @@ export function createActivities(deps: ActivityDeps) {
           '--input',
           input,
           '--output-dir',
-          dirs.stems,
+          outDir,
           '--model',
           opts.model,
           ...(deps.modelRepo !== undefined ? ['--repo', deps.modelRepo] : []),
@@ -164,14 +186,21 @@ export function createActivities(deps: ActivityDeps) {
       });
       const r = parseResult(SeparatorResult, result, 'separator');
       const stems: Record<string, string> = {};
-      for (const [name, path] of Object.entries(r.stems)) stems[name] = stemPath(deps.storageRoot, path);
-      return { stems, model: r.model, device: r.device, sampleRate: r.sample_rate };
+      const files: StemDescriptor[] = [];
+      for (const [name, path] of Object.entries(r.stems)) {
+        const key = `${stemsKey}/${stemFileName(outDir, path)}`;
+        const described = await describeStem(name, key, path);
+        await store.commit(key, described.contentType);
+        stems[name] = key;
+        files.push(described);
+      }
+      return { stems, files, model: r.model, device: r.device, sampleRate: r.sample_rate };
     });
   }
 
   async function analyze({ job, inputPath }: StageInput): Promise<AnalysisResult> {
     return runStage(deps, job, 'analyze', async (report, signal) => {
-      const input = await resolveInStorage(deps.storageRoot, inputPath);
+      const input = await store.localCopy(inputPath);
       const features = job.analyze?.features ?? [];
       const { result } = await runPythonModule({
         pythonPath: deps.pythonPath,
@@ -214,7 +243,7 @@ export function createActivities(deps: ActivityDeps) {
 
   /** Removes the job's files (the job was cancelled or deleted). */
   async function cleanup({ job }: CleanupInput): Promise<{ removed: boolean }> {
-    return { removed: await storage.removeJobFiles(job.jobUid) };
+    return { removed: await store.removePrefix(jobPrefix(job.namespace, job.jobUid)) };
   }
 
   return { download, separate, analyze, finish, cleanup };
@@ -336,9 +365,7 @@ async function hashStoredFile(path: string, maxBytes: number): Promise<{ bytes: 
       'TooLarge',
       `the input file is ${s.size} bytes, over the ${maxBytes}-byte limit`,
     );
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
-  return { bytes: s.size, sha256: hash.digest('hex') };
+  return { bytes: s.size, sha256: await sha256Of(path) };
 }
 
 const AUDIO_EXTENSIONS = new Set([
@@ -361,17 +388,37 @@ function extensionFor(url: string): string {
   return AUDIO_EXTENSIONS.has(ext) ? ext : '.audio';
 }
 
-function stemPath(root: string, path: string): string {
-  try {
-    return toStorageRelative(root, path);
-  } catch {
+/** The stem's file name, refusing one the separator wrote anywhere but its output folder. */
+function stemFileName(outDir: string, path: string): string {
+  const rel = relative(outDir, path);
+  if (rel === '' || rel.startsWith('..') || rel.includes(sep) || rel !== basename(path)) {
     throw new PythonProcessError(
-      `separator wrote a stem outside the storage root: ${path}`,
+      `separator wrote a stem outside its output folder: ${path}`,
       0,
       '',
       'PythonContractViolation',
     );
   }
+  return rel;
+}
+
+async function describeStem(name: string, key: string, path: string): Promise<StemDescriptor> {
+  const [{ size }, wav, sha256] = await Promise.all([stat(path), readWavInfo(path), sha256Of(path)]);
+  return {
+    name,
+    path: key,
+    format: 'wav',
+    contentType: 'audio/wav',
+    bytes: size,
+    durationS: Math.round(wav.durationS * 1000) / 1000,
+    sha256,
+  };
+}
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
 }
 
 function parseResult<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {

@@ -17,6 +17,7 @@ export const SOURCE_INPUT_REASONS = [
   'ChecksumMismatch',
   'PathOutsideStorage',
   'InvalidSource',
+  'SourceForbidden',
 ] as const;
 export type SourceInputReason = (typeof SOURCE_INPUT_REASONS)[number];
 

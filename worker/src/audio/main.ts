@@ -7,6 +7,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { readEnvConfig, readTemporalTls } from '@switchforge/platform/config';
 import { createActivities } from './activities.js';
 import type { ResultSink } from './result-sink.js';
+import { sourcePolicyFromEnv } from './sources/address-policy.js';
 import { DEFAULT_HTTP_LIMITS } from './sources/http.js';
 import { SpotifyClient } from './sources/spotify.js';
 import { previewUrlResolver, storageMirrorResolver } from './sources/track-audio.js';
@@ -58,6 +59,8 @@ export async function runAudioWorkerProcess(opts: AudioWorkerMainOptions): Promi
     ? storageMirrorResolver(env.SPOTIFY_AUDIO_RESOLVER.slice('storage:'.length))
     : previewUrlResolver;
 
+  // Read before connecting: a bad CIDR in the chart stops the worker with its name.
+  const sourcePolicy = sourcePolicyFromEnv(opts.env ?? process.env);
   const tls = await readTemporalTls(opts.env);
   const connection = await NativeConnection.connect({
     address: env.TEMPORAL_ADDRESS,
@@ -79,6 +82,7 @@ export async function runAudioWorkerProcess(opts: AudioWorkerMainOptions): Promi
         maxBytes: env.AUDIO_MAX_DOWNLOAD_BYTES,
         allowedContentTypes: env.AUDIO_ALLOWED_CONTENT_TYPES.split(',').map((s) => s.trim()),
       },
+      sourcePolicy,
       ...(spotify ? { spotify, trackAudio } : {}),
       resultSink: opts.resultSink,
     }),

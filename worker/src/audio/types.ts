@@ -1,3 +1,5 @@
+import type { StemDescriptor } from './stem-descriptor.js';
+
 /**
  * The shapes that cross the workflow/activity boundary. Each activity takes one object and returns
  * one, so a new field never breaks a caller (Temporal samples' rule). Plain data only: these are
@@ -112,8 +114,10 @@ export interface StageInput {
 }
 
 export interface SeparationResult {
-  /** Stem name → storage-relative path. */
+  /** Stem name → storage key. */
   readonly stems: Readonly<Record<string, string>>;
+  /** What each stem is (format, size, duration, hash); absent in histories from before it. */
+  readonly files?: readonly StemDescriptor[];
   readonly model: string;
   readonly device: string;
   readonly sampleRate: number;

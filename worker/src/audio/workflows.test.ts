@@ -20,7 +20,8 @@ import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { useInfra } from '@switchforge/e2e/infra';
 import type { Infra } from '@switchforge/e2e/infra';
 import { createActivities } from './activities.js';
-import { jobPrefix } from './storage.js';
+import { SourceAddressPolicy } from './sources/address-policy.js';
+import { jobPrefix } from './storage-layout.js';
 import { MemoryResultSink } from './test-support/memory-sink.js';
 import { writeFakePythonPackage } from './test-support/fake-python.js';
 import type { AudioJobInput, AudioJobResult, JobProgress } from './types.js';
@@ -66,6 +67,8 @@ function activities() {
     pythonPath: 'python3',
     pythonCwd,
     httpLimits: { maxBytes: MAX_BYTES, allowedContentTypes: ['audio/*'], timeoutMs: 10_000 },
+    // The test's source server is on loopback, which sources may not reach unless allowed.
+    sourcePolicy: new SourceAddressPolicy({ allowCidrs: ['127.0.0.1/32'] }),
     resultSink: sink,
     killGraceMs: 1_000,
   });
@@ -96,7 +99,7 @@ function job(path: string, overrides: Partial<AudioJobInput> = {}): AudioJobInpu
     source: { url: `${baseUrl}${path}` },
     separate: { model: 'htdemucs', stems: 'all', shifts: 1, segment: 7, device: 'cpu' },
     analyze: { features: ['tempo', 'key', 'loudness'] },
-    outputPrefix: jobPrefix(jobUid),
+    outputPrefix: jobPrefix('music', jobUid),
     timeouts: { downloadMs: 10_000, separateMs: 30_000, analyzeMs: 20_000, heartbeatMs: 5_000 },
     ...overrides,
   };
@@ -243,14 +246,14 @@ describe('audioJobWorkflow on a Temporal dev server', () => {
     const result: AudioJobResult = await handle.result();
 
     assert.equal(result.input.bytes, 3);
-    assert.equal(result.input.inputPath, `jobs/${input.jobUid}/input/source.wav`);
+    assert.equal(result.input.inputPath, `namespaces/music/jobs/${input.jobUid}/input/source.wav`);
     assert.deepEqual(Object.keys(result.separation?.stems ?? {}).sort(), [
       'bass',
       'drums',
       'other',
       'vocals',
     ]);
-    assert.equal(result.separation?.stems.vocals, `jobs/${input.jobUid}/stems/vocals.wav`);
+    assert.equal(result.separation?.stems.vocals, `namespaces/music/jobs/${input.jobUid}/stems/vocals.wav`);
     assert.ok(await exists(join(storageRoot, result.separation?.stems.vocals ?? 'missing')));
     assert.equal(result.analysis?.tempo?.bpm, 124);
     assert.equal(result.analysis?.key?.label, 'A minor');
@@ -337,7 +340,7 @@ describe('audioJobWorkflow on a Temporal dev server', () => {
       await workers(prefix, ['process']);
 
       const result: AudioJobResult = await handle.result();
-      assert.equal(result.separation?.stems.vocals, `jobs/${input.jobUid}/stems/vocals.wav`);
+      assert.equal(result.separation?.stems.vocals, `namespaces/music/jobs/${input.jobUid}/stems/vocals.wav`);
       assert.deepEqual(await runs(input.jobUid), ['separator', 'separator', 'analyzer']);
       assert.notEqual(await readPid(input.jobUid, 'separator'), firstPid);
       // The orphaned first attempt notices its worker is gone and exits.

@@ -62,4 +62,58 @@ describe('the audio worker pool Deployment', () => {
     assert.equal(pool({ AUDIO_WORKER_MODEL_REPO: '/models/demucs' }).env.AUDIO_MODEL_REPO, '/models/demucs');
     assert.equal(pool({}).env.AUDIO_MODEL_REPO, undefined);
   });
+
+  test('object storage: the workers get the bucket as values, its credentials from the Secret, and a scratch emptyDir', () => {
+    const { d, container, env } = pool({
+      AUDIO_STORAGE_MODE: 'object',
+      AUDIO_S3_ENDPOINT: 'http://s3.storage.svc:7070',
+      AUDIO_S3_BUCKET: 'stems',
+      AUDIO_S3_ACCESS_KEY_ID: 'operator-key',
+      AUDIO_S3_SECRET_ACCESS_KEY: 'operator-secret',
+      AUDIO_S3_CREDENTIALS_SECRET: 's3-creds',
+    });
+    assert.equal(env.AUDIO_STORAGE_MODE, 'object');
+    assert.equal(env.AUDIO_S3_BUCKET, 'stems');
+    const creds = (container.env ?? []).filter((e) => e.name.startsWith('AUDIO_S3_') && e.valueFrom);
+    assert.deepEqual(
+      creds.map((e) => [e.name, e.value, e.valueFrom?.secretKeyRef?.name, e.valueFrom?.secretKeyRef?.key]),
+      [
+        ['AUDIO_S3_ACCESS_KEY_ID', undefined, 's3-creds', 'accessKeyId'],
+        ['AUDIO_S3_SECRET_ACCESS_KEY', undefined, 's3-creds', 'secretAccessKey'],
+      ],
+    );
+    assert.ok(!JSON.stringify(d).includes('operator-secret'), 'no secret value in the Deployment');
+    assert.deepEqual(
+      d.spec!.template.spec!.volumes?.find((v) => v.name === 'audio'),
+      { name: 'audio', emptyDir: {} },
+    );
+  });
+
+  test('object storage without a credentials Secret for the pool is a configuration error', () => {
+    assert.throws(
+      () =>
+        readAudioOperatorConfig({
+          ...base,
+          AUDIO_STORAGE_MODE: 'object',
+          AUDIO_S3_ENDPOINT: 'http://s3.storage.svc:7070',
+          AUDIO_S3_BUCKET: 'stems',
+          AUDIO_S3_ACCESS_KEY_ID: 'k',
+          AUDIO_S3_SECRET_ACCESS_KEY: 's',
+        }),
+      /AUDIO_S3_CREDENTIALS_SECRET/,
+    );
+  });
+
+  test('the source allow lists reach the workers as set on the operator, and a bad range stops the operator', () => {
+    const { env } = pool({
+      AUDIO_SOURCE_ALLOW_CIDRS: '10.20.0.0/16',
+      AUDIO_SOURCE_CLUSTER_CIDRS: '10.96.0.0/12',
+    });
+    assert.equal(env.AUDIO_SOURCE_ALLOW_CIDRS, '10.20.0.0/16');
+    assert.equal(env.AUDIO_SOURCE_CLUSTER_CIDRS, '10.96.0.0/12');
+    assert.throws(
+      () => readAudioOperatorConfig({ ...base, AUDIO_SOURCE_ALLOW_CIDRS: '10.20.0.0/99' }),
+      /allowCidrs/,
+    );
+  });
 });

@@ -1,5 +1,6 @@
 import type { V1Deployment, V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { LABEL_COMPONENT, LABEL_MANAGED_BY, LABEL_NAME, MANAGER } from '@switchforge/platform/device-worker';
+import { STORE_ENV } from '@switchforge/worker/audio/store/store-config';
 import type { PoolConfig } from '../config.js';
 
 export const POOL_DEPLOYMENT = 'switchforge-audio-worker';
@@ -46,11 +47,17 @@ export function desiredPoolDeployment(
     ...(pool.otlpEndpoint ? [{ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: pool.otlpEndpoint }] : []),
     ...(pool.modelRepo ? [{ name: 'AUDIO_MODEL_REPO', value: pool.modelRepo }] : []),
     ...Object.entries(pool.temporalTls?.env ?? {}).map(([name, value]) => ({ name, value })),
+    ...Object.entries(pool.sourcePolicyEnv).map(([name, value]) => ({ name, value })),
+    ...objectStorageEnv(pool),
   ];
   const volumes: V1Volume[] = [];
   const mounts: V1VolumeMount[] = [];
   if (pool.storageClaim) {
     volumes.push({ name: 'audio', persistentVolumeClaim: { claimName: pool.storageClaim } });
+    mounts.push({ name: 'audio', mountPath: target.storageRoot });
+  } else if (pool.objectStorage) {
+    // Object storage: storageRoot is only where files are staged for Python.
+    volumes.push({ name: 'audio', emptyDir: {} });
     mounts.push({ name: 'audio', mountPath: target.storageRoot });
   }
   const tls = pool.temporalTls;
@@ -105,4 +112,16 @@ export function desiredPoolDeployment(
       },
     },
   };
+}
+
+/** The bucket's settings as values, its credentials from the Secret (never in the Deployment). */
+function objectStorageEnv(pool: PoolConfig): V1EnvVar[] {
+  const o = pool.objectStorage;
+  if (!o) return [];
+  const secret = (key: string) => ({ secretKeyRef: { name: o.credentialsSecret.name, key } });
+  return [
+    ...Object.entries(o.env).map(([name, value]) => ({ name, value })),
+    { name: STORE_ENV.accessKeyId, valueFrom: secret(o.credentialsSecret.accessKeyIdKey) },
+    { name: STORE_ENV.secretAccessKey, valueFrom: secret(o.credentialsSecret.secretAccessKeyKey) },
+  ];
 }

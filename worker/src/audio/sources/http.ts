@@ -4,8 +4,16 @@ import { rename, rm } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { Agent, fetch, type Response } from 'undici';
 import { UnavailableError } from '@switchforge/platform/errors';
 import { AudioInputError } from '../errors.js';
+import {
+  SourceAddressPolicy,
+  SourceForbiddenError,
+  assertLiteralHostAllowed,
+  guardedLookup,
+  type HostResolver,
+} from './address-policy.js';
 
 export interface HttpLimits {
   readonly maxBytes: number;
@@ -34,7 +42,15 @@ export interface DownloadOptions {
   readonly expectedSha256?: string;
   readonly signal?: AbortSignal;
   readonly onProgress?: (bytes: number, total: number | undefined) => void;
+  /** What the source may reach; the default refuses every internal address. */
+  readonly policy?: SourceAddressPolicy;
+  /** Host name resolution (tests pass their own); the system resolver by default. */
+  readonly resolver?: HostResolver;
 }
+
+/** Redirect hops followed (each one checked like the first request). */
+export const MAX_REDIRECTS = 5;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /**
  * Streams an http(s) URL into `destPath`, enforcing the size limit while the bytes arrive (a lying
@@ -42,20 +58,58 @@ export interface DownloadOptions {
  * The file appears at `destPath` only when every check passed.
  */
 export async function downloadToFile(opts: DownloadOptions): Promise<FetchedFile> {
-  const url = parseHttpUrl(opts.url);
+  let url = parseHttpUrl(opts.url);
   const timeout = AbortSignal.timeout(opts.limits.timeoutMs);
   const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
-  let res: Response;
+  const policy = opts.policy ?? new SourceAddressPolicy();
+  // Every connection resolves through the guard: the address checked is the address connected to.
+  const dispatcher = new Agent({ connect: { lookup: guardedLookup(policy, opts.resolver) } });
   try {
-    res = await fetch(url, { signal, redirect: 'follow' });
+    let res: Response;
+    for (let hop = 0; ; hop++) {
+      res = await request(url, dispatcher, policy, signal, opts.signal);
+      const location = res.headers.get('location');
+      if (!REDIRECTS.has(res.status) || location === null) break;
+      await res.body?.cancel().catch(() => undefined);
+      if (hop >= MAX_REDIRECTS)
+        throw new AudioInputError('InvalidSource', `source redirected more than ${MAX_REDIRECTS} times`);
+      url = parseHttpUrl(new URL(location, url).href);
+    }
+    return await receive(res, url, opts, signal);
+  } finally {
+    await dispatcher.close().catch(() => undefined);
+  }
+}
+
+/** One request, no redirects followed (the caller checks each hop). */
+async function request(
+  url: URL,
+  dispatcher: Agent,
+  policy: SourceAddressPolicy,
+  signal: AbortSignal,
+  callerSignal: AbortSignal | undefined,
+): Promise<Response> {
+  assertLiteralHostAllowed(policy, url);
+  try {
+    return await fetch(url, { signal, redirect: 'manual', dispatcher });
   } catch (e) {
-    if (opts.signal?.aborted) throw e;
+    const forbidden = forbiddenCause(e);
+    if (forbidden) throw forbidden;
+    if (callerSignal?.aborted) throw e;
     throw new UnavailableError(
       `cannot fetch ${url.origin}${url.pathname}: ${causeOf(e)}`,
       'SourceUnavailable',
       { cause: e },
     );
   }
+}
+
+async function receive(
+  res: Response,
+  url: URL,
+  opts: DownloadOptions,
+  signal: AbortSignal,
+): Promise<FetchedFile> {
   try {
     checkStatus(res, url);
     const contentType = mediaType(res.headers.get('content-type'));
@@ -110,6 +164,13 @@ export async function downloadToFile(opts: DownloadOptions): Promise<FetchedFile
     // Release the connection when we stopped reading early.
     await res.body?.cancel().catch(() => undefined);
   }
+}
+
+/** The guard's refusal, wherever fetch wrapped it. */
+function forbiddenCause(e: unknown): SourceForbiddenError | undefined {
+  for (let c: unknown = e, depth = 0; c instanceof Error && depth < 5; c = c.cause, depth++)
+    if (c instanceof SourceForbiddenError) return c;
+  return undefined;
 }
 
 function parseHttpUrl(raw: string): URL {

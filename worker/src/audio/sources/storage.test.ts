@@ -46,4 +46,49 @@ describe('resolveInStorage', () => {
     assert.equal(await resolveInStorage(root, 'alias/a.wav'), join(root, 'alias', 'a.wav'));
     assert.equal(await resolveInStorage(root, 'library/./x/../a.wav'), join(root, 'library', 'a.wav'));
   });
+
+  describe('inside a namespace’s area', () => {
+    before(async () => {
+      await mkdir(join(root, 'namespaces', 'a', 'in'), { recursive: true });
+      await mkdir(join(root, 'namespaces', 'b', 'in'), { recursive: true });
+      await mkdir(join(root, 'models'), { recursive: true });
+      await writeFile(join(root, 'namespaces', 'a', 'in', 'secret.wav'), 'a');
+      await writeFile(join(root, 'models', 'htdemucs.th'), 'm');
+      await writeFile(join(root, 'namespaces', 'b', 'in', 'own.wav'), 'b');
+      // What someone with write access to B's area could plant: links out of it.
+      await symlink(
+        join(root, 'namespaces', 'a', 'in', 'secret.wav'),
+        join(root, 'namespaces', 'b', 'in', 'link-to-a.wav'),
+      );
+      await symlink(join(root, 'namespaces', 'a'), join(root, 'namespaces', 'b', 'a-dir'));
+      await symlink(join(root, 'models'), join(root, 'namespaces', 'b', 'models'));
+      await symlink(join(root, 'namespaces', 'b', 'in'), join(root, 'namespaces', 'b', 'in-alias'));
+    });
+
+    const area = 'namespaces/b';
+    for (const p of [
+      'namespaces/b/in/link-to-a.wav',
+      'namespaces/b/a-dir/in/secret.wav',
+      'namespaces/b/models/htdemucs.th',
+      'namespaces/a/in/secret.wav',
+      'namespaces/b/../a/in/secret.wav',
+      'models/htdemucs.th',
+    ]) {
+      it(`refuses ${p} for namespace b`, async () => {
+        const err = await resolveInStorage(root, p, area).catch((e: unknown) => e);
+        assert.ok(err instanceof AudioInputError && err.code === 'PathOutsideStorage', String(err));
+      });
+    }
+
+    it('accepts b’s own files and links that stay inside b’s area', async () => {
+      assert.equal(
+        await resolveInStorage(root, 'namespaces/b/in/own.wav', area),
+        join(root, 'namespaces/b/in/own.wav'),
+      );
+      assert.equal(
+        await resolveInStorage(root, 'namespaces/b/in-alias/own.wav', area),
+        join(root, 'namespaces/b/in-alias/own.wav'),
+      );
+    });
+  });
 });

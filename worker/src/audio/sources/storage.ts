@@ -5,18 +5,23 @@ import { AudioInputError } from '../errors.js';
 /**
  * Resolves a storage-relative path inside `root`, refusing anything that leaves it: `..`
  * segments, absolute paths, NUL bytes, and symlinks (checked on the real path of the file or,
- * when it does not exist yet, of its nearest existing ancestor).
+ * when it does not exist yet, of its nearest existing ancestor). With `area` (a folder under the
+ * root, a namespace's), the path must stay inside that folder too, on its real path: a symlink
+ * from one namespace's area into another's, or to the model folder, is refused.
  */
-export async function resolveInStorage(root: string, relPath: string): Promise<string> {
+export async function resolveInStorage(root: string, relPath: string, area?: string): Promise<string> {
   if (relPath.includes('\0') || isAbsolute(relPath) || relPath.trim() === '') {
     throw outside(relPath);
   }
   const absRoot = resolve(root);
+  const fence = area === undefined ? absRoot : resolve(absRoot, area);
   const candidate = resolve(absRoot, relPath);
-  if (!within(absRoot, candidate)) throw outside(relPath);
+  if (!within(absRoot, fence) || !within(fence, candidate)) throw outside(relPath);
+  // The fence's real path is derived from the root's, so a symlinked area is no way out either.
   const realRoot = await realpath(absRoot);
+  const realFence = area === undefined ? realRoot : resolve(realRoot, relative(absRoot, fence));
   const real = await realpathOfExistingAncestor(candidate);
-  if (!within(realRoot, real)) throw outside(relPath);
+  if (!within(realFence, real)) throw outside(relPath);
   return candidate;
 }
 

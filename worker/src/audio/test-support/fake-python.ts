@@ -21,7 +21,7 @@ export async function writeFakePythonPackage(dir: string): Promise<void> {
 }
 
 const COMMON = `
-import json, os, sys, time
+import json, os, sys, time, wave
 
 def job_uid(input_path):
     parts = os.path.abspath(input_path).split(os.sep)
@@ -75,7 +75,7 @@ emit({"type": "result", "duration_s": 3.5, "tempo": {"bpm": 124.0, "confidence":
 `;
 
 const SEPARATOR = `
-import argparse, os, time
+import argparse, os, time, wave
 from switchforge_audio._fake import enter, emit, linger
 p = argparse.ArgumentParser()
 for arg in ["--input", "--output-dir", "--model", "--stems", "--shifts", "--device"]:
@@ -91,10 +91,14 @@ if word == "PAUSE":
     linger(4)
 stems = {}
 began = time.time()
-for stem in ["vocals", "drums", "bass", "other"]:
+for i, stem in enumerate(["vocals", "drums", "bass", "other"]):
     path = os.path.join(os.path.abspath(a.output_dir), stem + ".wav")
-    with open(path, "wb") as f:
-        f.write(b"RIFF")
+    # A real WAV (0.1 s of stereo 16-bit at 44.1 kHz), different bytes for each stem.
+    with wave.open(path, "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(44100)
+        w.writeframes(bytes([i + 1, 0, 0, 0]) * 4410)
     stems[stem] = path
 if os.environ.get("TRACEPARENT"):
     emit({"type": "span", "name": "separator.write", "start": began, "end": time.time(),
