@@ -6,6 +6,7 @@
  */
 import type { DeviceSpec } from './crd/device.js';
 import { parseDuration } from './crd/duration.js';
+import { quantityValue } from './quantity.js';
 
 /** On a Device: the updates per second its worker should be sized for (overrides the estimate). */
 export const EXPECTED_RATE_ANNOTATION = 'switchforge.io/expected-updates-per-second';
@@ -122,21 +123,8 @@ export function workerNodeOptions(plan: WorkerMemoryPlan): string {
 
 /** A Kubernetes quantity in bytes: `512Mi`, `1G`, `134217728`; undefined when not one. */
 export function parseQuantityBytes(q: string | number | undefined): number | undefined {
-  if (q === undefined) return undefined;
-  const match = /^([0-9.]+)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(String(q).trim());
-  if (!match) return undefined;
-  const factor: Record<string, number> = {
-    '': 1,
-    Ki: 1024,
-    Mi: MiB,
-    Gi: 1024 * MiB,
-    Ti: 1024 * 1024 * MiB,
-    k: 1e3,
-    M: 1e6,
-    G: 1e9,
-    T: 1e12,
-  };
-  return Math.round(Number(match[1]) * factor[match[2] ?? '']!);
+  const value = q === undefined ? undefined : quantityValue(q);
+  return value === undefined ? undefined : Math.round(value);
 }
 
 /** Bytes as a whole-MiB quantity (`192Mi`). */

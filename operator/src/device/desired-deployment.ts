@@ -11,7 +11,7 @@ import {
   workerDeploymentName,
   deviceLeaseName,
 } from '@switchforge/platform/device-worker';
-import { quantityValue } from './quantity.js';
+import { quantityValue } from '@switchforge/platform/quantity';
 import {
   expectedUpdatesPerSecond,
   mebibytes,
