@@ -9,9 +9,11 @@ test('an image entry point runs from the sources under tsx, its node flags kept'
   const cases: [readonly string[], string[]][] = [
     [IMAGE_COMMANDS.operator, ['node', '--import', 'tsx', '/repo/operator/src/main.ts']],
     [IMAGE_COMMANDS.api, ['node', '--import', 'tsx', '/repo/api/src/main.ts']],
+    [IMAGE_COMMANDS.deviceWorker, ['node', '--import', 'tsx', '/repo/worker/src/main.ts', 'device']],
+    // V8 flags a command carries itself stay in front of the entry point.
     [
-      IMAGE_COMMANDS.deviceWorker,
-      ['node', '--max-semi-space-size=64', '--import', 'tsx', '/repo/worker/src/main.ts', 'device'],
+      ['node', '--conditions=production', '--max-semi-space-size=4', '/app/worker/dist/main.js', 'device'],
+      ['node', '--max-semi-space-size=4', '--import', 'tsx', '/repo/worker/src/main.ts', 'device'],
     ],
     [IMAGE_COMMANDS.audioWorker, ['node', '--import', 'tsx', '/repo/worker/src/audio/run.ts']],
   ];
@@ -22,7 +24,6 @@ test('compiled mode runs the repository dist/ with the image flags, as the image
   assert.deepEqual(localCommand(IMAGE_COMMANDS.deviceWorker, root, 'compiled'), [
     'node',
     '--conditions=production',
-    '--max-semi-space-size=64',
     '/repo/worker/dist/main.js',
     'device',
   ]);

@@ -138,6 +138,8 @@ export async function runDeviceWorker(
       feed.publish(batch);
       config.onCommitted?.(batch);
     },
+    // The guard below exists before the first sample arrives (the runner starts after it).
+    onAdding: (n) => guard.noteBuffered(n),
   });
   writer.connectEarly();
   const watch = new DeviceWatch(kube, config.namespace, config.name);

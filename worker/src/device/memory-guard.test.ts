@@ -104,7 +104,7 @@ describe('the memory guard', () => {
       // The V8 flags the operator's plan gives a worker with this limit (platform/worker-memory.ts).
       const plan = workerMemoryPlan(100_000, limit);
       const args = [...workerNodeOptions(plan).split(' '), '--import', 'tsx', hog];
-      const env = { HOG_SECONDS: '15' };
+      const env = { HOG_SECONDS: '15', SWITCHFORGE_LIVE_RING_BYTES: String(plan.liveRingBytes) };
       // A fresh cgroup per run, so that one run's page cache is not charged to the next.
       const inFreshCgroup = async (guard: boolean): Promise<HogResult | undefined> => {
         const dir = `${parent}/switchforge-memtest-${process.pid}-${guard ? 'guarded' : 'unguarded'}`;

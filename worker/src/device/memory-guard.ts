@@ -135,6 +135,11 @@ export interface MemoryGuardOptions {
   /** ...and stops below this one. */
   lowRatio?: number;
   intervalMs?: number;
+  /**
+   * Also check after this many samples were buffered since the last check (default 20,000), so
+   * that a burst between two timer ticks cannot fill the heap from the watermark to its cap.
+   */
+  checkEverySamples?: number;
   /** Called on each change; `on` sheds. */
   onPressure: (on: boolean, reading: MemoryReading) => void;
   read?: (limitBytes: number) => MemoryReading;
@@ -149,6 +154,7 @@ export class MemoryGuard {
   private timer: NodeJS.Timeout | undefined;
   private on = false;
   private last: MemoryReading | undefined;
+  private sinceCheck = 0;
 
   constructor(private readonly options: MemoryGuardOptions) {
     pressureGauge.addCallback((r) => {
@@ -164,8 +170,15 @@ export class MemoryGuard {
     return this.last;
   }
 
+  /** Counts samples about to be buffered; checks once enough have come since the last check. */
+  noteBuffered(samples: number): void {
+    this.sinceCheck += samples;
+    if (this.sinceCheck >= (this.options.checkEverySamples ?? 20_000)) this.check();
+  }
+
   /** One check now (also run every `intervalMs` once started). */
   check(): MemoryReading {
+    this.sinceCheck = 0;
     const { highRatio = 0.85, lowRatio = 0.7 } = this.options;
     const reading = (this.options.read ?? readMemory)(this.options.limitBytes);
     this.last = reading;

@@ -64,6 +64,8 @@ export interface MetricWriterOptions {
   /** Buffered samples below which `whenDrained` resolves; default half the high-water mark. */
   lowWaterMark?: number;
   onCommitted?: (batch: CommittedBatch) => void;
+  /** Told how many samples each `add` brings, before they are buffered (the memory guard). */
+  onAdding?: (samples: number) => void;
 }
 
 /**
@@ -187,6 +189,7 @@ export class MetricWriter {
   /** Buffers `samples`; false asks the producer to stop reading until `whenDrained` resolves. */
   add(samples: readonly Sample[]): boolean {
     if (this.closed || this.paused) return true;
+    this.options.onAdding?.(samples.length);
     if (this.shedding) {
       this.buffered += samples.length;
       this.countDropped(samples.length, 'memory_pressure');

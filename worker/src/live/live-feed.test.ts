@@ -142,3 +142,20 @@ test('a reader resuming from the sequence just below a restarted worker’s firs
   );
   assert.equal(restarted.replay(device, first.seq - 1).kind, 'entries');
 });
+
+test('under memory pressure a ring keeps a quarter of what it held, grows no further, and regrows once pressure is off', () => {
+  const feed = new LiveFeed({ retention: { maxBytes: 1024 ** 3 } });
+  for (let i = 0; i < 100; i++) feed.publish(batch(i));
+  const held = feed.heldBytes;
+  feed.setMemoryPressure(true);
+  assert.ok(
+    feed.heldBytes <= held / 4,
+    `${feed.heldBytes} of ${held} bytes kept, not a quarter of the 1 GiB bound`,
+  );
+  const underPressure = feed.heldBytes;
+  for (let i = 100; i < 200; i++) feed.publish(batch(i));
+  assert.ok(feed.heldBytes <= held / 4, 'no growth past the quarter while the pressure lasts');
+  feed.setMemoryPressure(false);
+  for (let i = 200; i < 300; i++) feed.publish(batch(i));
+  assert.ok(feed.heldBytes > underPressure * 2, 'buffering again once the pressure is off');
+});

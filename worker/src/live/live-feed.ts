@@ -51,6 +51,8 @@ interface DeviceRing {
   /** Sequence of the newest batch ever published here (survives eviction). */
   last?: number;
   listeners: Set<FeedListener>;
+  /** While memory pressure lasts: the bytes this ring may hold (a quarter of what it held). */
+  pressureBytes?: number;
 }
 
 export interface LiveFeedOptions {
@@ -73,7 +75,7 @@ export class LiveFeed {
   private readonly rings = new Map<string, DeviceRing>();
   private readonly retention: RetentionOptions;
   private readonly now: () => number;
-  /** Under memory pressure the ring keeps a quarter of its byte bound (see MemoryGuard). */
+  /** Under memory pressure each ring keeps a quarter of what it held (see MemoryGuard). */
   private pressure = false;
 
   constructor(options: LiveFeedOptions = {}) {
@@ -104,12 +106,19 @@ export class LiveFeed {
     return entry;
   }
 
-  /** Memory pressure on or off: on, every ring drops its oldest batches down to a quarter of its bytes. */
+  /**
+   * Memory pressure on or off: on, every ring drops its oldest batches down to a quarter of what
+   * it holds (at most a quarter of its bound) and grows no further until pressure is off.
+   */
   setMemoryPressure(on: boolean): void {
+    if (on === this.pressure) return;
     this.pressure = on;
-    if (!on) return;
     const now = this.now();
-    for (const ring of this.rings.values()) this.evict(ring, now);
+    for (const ring of this.rings.values()) {
+      if (on) ring.pressureBytes = Math.min(ring.bytes, this.retention.maxBytes) / 4;
+      else delete ring.pressureBytes;
+      this.evict(ring, now);
+    }
   }
 
   /** Serialised bytes held across all devices. */
@@ -184,7 +193,9 @@ export class LiveFeed {
 
   private evict(ring: DeviceRing, now: number): void {
     const { maxBatches, maxAgeMs } = this.retention;
-    const maxBytes = this.pressure ? this.retention.maxBytes / 4 : this.retention.maxBytes;
+    const maxBytes = this.pressure
+      ? (ring.pressureBytes ?? this.retention.maxBytes / 4)
+      : this.retention.maxBytes;
     let n = 0;
     while (
       ring.entries.length > 0 &&

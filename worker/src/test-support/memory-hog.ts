@@ -1,6 +1,7 @@
 /**
- * A device worker's writer and live ring filling up while PostgreSQL is down, as fast as one
- * core makes samples, for memory-guard.test.ts. `--guard` wires the MemoryGuard to them as
+ * A device worker's writer and live ring filling up while PostgreSQL is down, at `HOG_RATE`
+ * updates/s (default 200,000: twice the full rate the ingest benchmark drives a worker at), for
+ * memory-guard.test.ts. `--guard` wires the MemoryGuard to them as
  * device-worker.ts does; without it the process grows until V8 or the kernel kills it.
  * Prints one JSON line with what happened and exits 0 after `SECONDS`.
  */
@@ -11,14 +12,21 @@ import type { Sample } from '../device/sample.js';
 
 const guarded = process.argv.includes('--guard');
 const seconds = Number(process.env.HOG_SECONDS ?? 8);
+const rate = Number(process.env.HOG_RATE ?? 200_000);
 const limitBytes = Number(process.env.SWITCHFORGE_MEMORY_LIMIT_BYTES ?? 0);
-const feed = new LiveFeed({ retention: { maxBytes: 1024 ** 3 } });
+// The ring's bound as the operator's plan sets it (SWITCHFORGE_LIVE_RING_BYTES), else 8 MiB.
+const feed = new LiveFeed({
+  retention: { maxBytes: Number(process.env.SWITCHFORGE_LIVE_RING_BYTES ?? 8 * 2 ** 20) },
+});
 const writer = new MetricWriter({
   // Port 1 on loopback: nothing listens, every batch fails and stays buffered.
   databaseUrl: 'postgres://nobody:nothing@127.0.0.1:1/none?connect_timeout=1',
   batchSize: 5000,
   flushIntervalMs: 50,
   maxBufferedSamples: 50_000_000,
+  onAdding: (n) => {
+    if (guarded) guard.noteBuffered(n);
+  },
 });
 let sheddingSeen = false;
 const guard = new MemoryGuard({
@@ -34,7 +42,8 @@ if (guarded) guard.start();
 
 let peakRss = 0;
 let produced = 0;
-const deadline = Date.now() + seconds * 1000;
+const started = Date.now();
+const deadline = started + seconds * 1000;
 while (Date.now() < deadline) {
   const samples: Sample[] = [];
   const ts = BigInt(Date.now()) * 1_000_000n;
@@ -52,8 +61,9 @@ while (Date.now() < deadline) {
   // The ring holds what would have committed: here every batch, to load it too.
   feed.publish({ device: 'lab/leaf1', samples: samples.slice(0, 200) });
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
-  // Let timers, the guard and the failing connections run.
-  await new Promise((r) => setImmediate(r));
+  // Let timers, the guard and the failing connections run; hold the rate.
+  const ahead = started + (produced / rate) * 1000 - Date.now();
+  await new Promise((r) => (ahead > 1 ? setTimeout(r, ahead) : setImmediate(r)));
 }
 guard.stop();
 console.log(
