@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration, portSchema, readEnvConfig } from '@switchforge/platform/config';
+import { LIVE_PORT } from '@switchforge/platform/device-worker';
 
 const envSchema = z.object({
   SWITCHFORGE_API_MODE: z.enum(['development', 'production']).default('production'),
@@ -12,7 +13,7 @@ const envSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]*$/)
     .optional(),
   /** The port device workers serve their live stream on. */
-  SWITCHFORGE_LIVE_PORT: portSchema.default(8090),
+  SWITCHFORGE_LIVE_PORT: portSchema.default(LIVE_PORT),
   SWITCHFORGE_API_RATE_PER_SECOND: z.coerce.number().positive().default(50),
   SWITCHFORGE_API_RATE_BURST: z.coerce.number().int().positive().default(200),
   SWITCHFORGE_API_MAX_DEPTH: z.coerce.number().int().positive().default(8),

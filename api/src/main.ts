@@ -8,7 +8,7 @@ import { migrate } from '@switchforge/platform/db';
 import { errorMessage } from '@switchforge/platform/errors';
 import { log } from '@switchforge/platform/log';
 import { startTelemetry } from '@switchforge/platform/telemetry';
-import { readStoreConfig } from '@switchforge/worker/audio/store/store-config';
+import { readStoreConfig } from '@switchforge/platform/audio/store/store-config';
 import { readApiConfig } from './config.js';
 
 async function main(): Promise<void> {

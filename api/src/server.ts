@@ -9,7 +9,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { createDataSource } from '@switchforge/platform/db';
 import { isSwitchforgeError } from '@switchforge/platform/errors';
 import { log } from '@switchforge/platform/log';
-import type { StoreConfig } from '@switchforge/worker/audio/store/store-config';
+import type { StoreConfig } from '@switchforge/platform/audio/store/store-config';
 import { STEM_ROUTE, StemFiles } from './audio/stem-files.js';
 import { stemRoute } from './audio/stem-route.js';
 import { KubernetesAuthenticator, bearerToken, type Authenticator } from './auth/kubernetes-auth.js';

@@ -9,6 +9,20 @@ export const MANAGER = 'switchforge-operator';
 export const WORKER_SERVICE_ACCOUNT = 'switchforge-device-worker';
 export const WORKER_DATABASE_SECRET = 'switchforge-worker-database';
 
+/** Where a worker serves its live stream (the wire format: `@switchforge/platform/live-wire`). */
+export const LIVE_PORT = 8090;
+export const LIVE_PATH = '/live/v1/batches';
+
+/** Where the operator mounts a Device's Secrets in its worker pod, and the worker reads them. */
+export const SECRET_MOUNTS = {
+  credentials: '/var/run/switchforge/credentials',
+  tlsCa: '/var/run/switchforge/tls-ca',
+  tlsClient: '/var/run/switchforge/tls-client',
+  sshHostKey: '/var/run/switchforge/ssh-host-key',
+} as const;
+
+export type SecretMount = keyof typeof SECRET_MOUNTS;
+
 /**
  * Configuration backups: `requested` is set on the Device (by people or the API); the others are
  * published by the worker on its Lease and copied by the operator into `status.lastBackup`.

@@ -2,10 +2,10 @@ import { createReadStream, type ReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { NotFoundError } from '@switchforge/platform/errors';
 import type { StemResult } from '@switchforge/platform/crd';
-import { jobPrefix, keyWithin } from '@switchforge/worker/audio/storage-layout';
-import type { ObjectStore } from '@switchforge/worker/audio/store/object-store';
-import { openObjectStore, type StoreConfig } from '@switchforge/worker/audio/store/store-config';
-import { VolumeStore } from '@switchforge/worker/audio/store/volume-store';
+import { jobPrefix, keyWithin } from '@switchforge/platform/audio/storage-layout';
+import type { ObjectStore } from '@switchforge/platform/audio/store/object-store';
+import { openObjectStore, type StoreConfig } from '@switchforge/platform/audio/store/store-config';
+import { VolumeStore } from '@switchforge/platform/audio/store/volume-store';
 
 /** The job a stem belongs to, as the API's cache has it. */
 export interface StemOwner {

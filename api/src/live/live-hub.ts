@@ -3,8 +3,12 @@ import { log } from '@switchforge/platform/log';
 import { BoundedQueue } from './bounded-queue.js';
 import { activeSubscriptions, messagesDelivered, messagesDropped } from './live-metrics.js';
 import { DeviceUpstream, fetchReplay } from './upstream.js';
-import type { WireBatch, WireGap, WireSample } from './upstream-protocol.js';
+import type { WireBatch, WireGap, WireSample } from '@switchforge/platform/live-wire';
 import type { Locator } from './worker-locator.js';
+
+/** A gap as subscribers see it: the worker's reasons, or this replica failing to catch up. */
+export type GapReason = WireGap['reason'] | 'catch-up-failed';
+type HubGap = Omit<WireGap, 'reason'> & { reason: GapReason };
 
 /**
  * What a subscriber receives: a batch (filtered to its path prefix) or a gap it must know of.
@@ -24,7 +28,7 @@ export type LiveEvent =
       readonly device: string;
       readonly since: number;
       readonly resumeFrom: number;
-      readonly reason: string;
+      readonly reason: GapReason;
     };
 
 /** An event as a queued subscriber reads it: with the messages dropped for it just before. */
@@ -282,7 +286,7 @@ export class LiveHub {
     messagesDelivered.add(events.length);
   }
 
-  private deliverGap(sub: Subscriber, gap: WireGap): void {
+  private deliverGap(sub: Subscriber, gap: HubGap): void {
     sub.sink.deliver([gapEvent(gap)]);
   }
 
@@ -327,7 +331,7 @@ function batchEvents(batches: readonly WireBatch[], prefix: string | undefined):
   return events;
 }
 
-function gapEvent(gap: WireGap): LiveEvent {
+function gapEvent(gap: HubGap): LiveEvent {
   return {
     kind: 'gap',
     device: gap.device,

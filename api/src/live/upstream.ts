@@ -3,13 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { metrics } from '@opentelemetry/api';
 import { errorMessage } from '@switchforge/platform/errors';
 import { log } from '@switchforge/platform/log';
-import {
-  LIVE_PATH,
-  wireMessage,
-  type WireBatch,
-  type WireGap,
-  type WireMessage,
-} from './upstream-protocol.js';
+import { LIVE_PATH } from '@switchforge/platform/device-worker';
+import { wireMessage, type WireBatch, type WireGap, type WireMessage } from '@switchforge/platform/live-wire';
 import type { Locator, WorkerEndpoint } from './worker-locator.js';
 
 const meter = metrics.getMeter('switchforge-api');

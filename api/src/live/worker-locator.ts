@@ -1,5 +1,5 @@
 import { ApiException, CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { deviceLeaseName } from '@switchforge/platform/device-worker';
+import { LIVE_PORT, deviceLeaseName } from '@switchforge/platform/device-worker';
 import { UnavailableError, errorMessage } from '@switchforge/platform/errors';
 
 export interface WorkerPod {
@@ -41,7 +41,7 @@ export class WorkerLocator implements Locator {
   constructor(kubeConfig: KubeConfig, options: WorkerLocatorOptions = {}) {
     this.coordination = kubeConfig.makeApiClient(CoordinationV1Api);
     this.core = kubeConfig.makeApiClient(CoreV1Api);
-    const port = options.livePort ?? 8090;
+    const port = options.livePort ?? LIVE_PORT;
     this.address =
       options.address ??
       ((pod) =>

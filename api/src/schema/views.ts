@@ -2,7 +2,7 @@ import type { AudioJob, Condition, Device, StemResult } from '@switchforge/platf
 import type { StemOwner } from '../audio/stem-files.js';
 import { devicePort } from '@switchforge/platform/crd';
 import { fromSampleValue, timestampFromNs, type MetricValue } from '../data/metric-values.js';
-import type { WireSample } from '../live/upstream-protocol.js';
+import type { WireSample } from '@switchforge/platform/live-wire';
 
 /** The shapes the schema's object types resolve from: plain data built from CRs and rows. */
 export interface DeviceView {

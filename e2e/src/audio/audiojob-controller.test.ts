@@ -37,7 +37,7 @@ import {
   type AudioWorkers,
 } from '../../../worker/src/audio/worker.js';
 import { DEFAULT_HTTP_LIMITS } from '../../../worker/src/audio/sources/http.js';
-import { workflowIdForJob } from '../../../worker/src/audio/workflow-id.js';
+import { workflowIdForJob } from '@switchforge/platform/audio/workflow-id';
 import { isAlive } from '../infra/processes.js';
 
 const crd = (file: string) => fileURLToPath(new URL(`../../../crds/${file}`, import.meta.url));

@@ -18,10 +18,10 @@ import type { DataSource } from 'typeorm';
 import { createDataSource, migrate } from '@switchforge/platform/db';
 import { useInfra, type Infra } from '../infra/suite.js';
 import { createActivities } from '../../../worker/src/audio/activities.js';
-import { startAudioJob } from '../../../worker/src/audio/client.js';
+import { startAudioJob } from '@switchforge/platform/audio/client';
 import { PostgresResultSink } from '../../../worker/src/audio/result-sink-postgres.js';
 import { DEFAULT_HTTP_LIMITS } from '../../../worker/src/audio/sources/http.js';
-import { jobPrefix, namespaceArea } from '../../../worker/src/audio/storage-layout.js';
+import { jobPrefix, namespaceArea } from '@switchforge/platform/audio/storage-layout';
 import { runAudioWorkers, type AudioWorkers } from '../../../worker/src/audio/worker.js';
 import { VENV_NOT_READY, pythonWorkers, readyVenvPython } from './venv-python.js';
 

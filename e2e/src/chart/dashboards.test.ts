@@ -30,7 +30,7 @@ import { freePort, useInfra, waitFor, type Infra } from '../infra/suite.js';
 import { generateTestPki, type TestPki } from '../simulators/certs.js';
 import { startGnmiSimulator, type GnmiSimulator } from '../simulators/gnmi/server.js';
 import type { OperatorHandle, PodRunnerHandle } from '../harness/platform-under-test.js';
-import { workflowIdForJob } from '../../../worker/src/audio/workflow-id.js';
+import { workflowIdForJob } from '@switchforge/platform/audio/workflow-id';
 import { startApiProcess, type ApiProcess } from './api-process.js';
 import { expandPromQL, expandSql, loadDashboards, metricNames, panelQueries } from './dashboards.js';
 import { startPrometheus, type Prometheus } from './prometheus.js';

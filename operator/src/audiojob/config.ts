@@ -7,8 +7,8 @@ import {
   AUDIO_PYTHON_CWD,
   IMAGE_COMMANDS,
 } from '@switchforge/platform/image-layout';
-import { SOURCE_POLICY_ENV, sourcePolicyFromEnv } from '@switchforge/worker/audio/sources/address-policy';
-import { STORE_ENV, readStoreConfig, type StoreConfig } from '@switchforge/worker/audio/store/store-config';
+import { SOURCE_POLICY_ENV, sourcePolicyFromEnv } from '@switchforge/platform/audio/source-address-policy';
+import { STORE_ENV, readStoreConfig, type StoreConfig } from '@switchforge/platform/audio/store/store-config';
 
 const duration = (fallback: string) =>
   z

@@ -9,8 +9,8 @@ import {
   type AudioJobStatus,
   type Condition,
 } from '@switchforge/platform/crd';
-import { workflowIdForJob } from '@switchforge/worker/audio/workflow-id';
-import type { AudioJobResult, AudioStage, JobFailure } from '@switchforge/worker/audio/types';
+import { workflowIdForJob } from '@switchforge/platform/audio/workflow-id';
+import type { AudioJobResult, AudioStage, JobFailure } from '@switchforge/platform/audio/types';
 import type { WorkflowState } from './workflow-state.js';
 
 /** What the reconciler observed, in the terms the status needs. */

@@ -1,7 +1,7 @@
 import { ANALYSIS_FEATURES, parseDuration, type AudioJob } from '@switchforge/platform/crd';
 import { InputError } from '@switchforge/platform/errors';
-import { jobPrefix } from '@switchforge/worker/audio/storage-layout';
-import type { AudioJobInput, AudioSource, AudioStage } from '@switchforge/worker/audio/types';
+import { jobPrefix } from '@switchforge/platform/audio/storage-layout';
+import type { AudioJobInput, AudioSource, AudioStage } from '@switchforge/platform/audio/types';
 
 /** The apiserver fills these in; the same values here keep a pre-default object runnable. */
 const DEFAULT_TIMEOUTS = { download: '10m', separate: '1h', analyze: '15m' } as const;

@@ -1,7 +1,7 @@
 import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { workflowIdForJob, PROGRESS_QUERY } from '@switchforge/worker/audio/workflow-id';
-import type { AudioJobResult, JobFailure, JobProgress } from '@switchforge/worker/audio/types';
+import { workflowIdForJob, PROGRESS_QUERY } from '@switchforge/platform/audio/workflow-id';
+import type { AudioJobResult, JobFailure, JobProgress } from '@switchforge/platform/audio/types';
 
 /** Where a job's workflow is, as the status computation needs it. */
 export type WorkflowState =

@@ -8,6 +8,8 @@ import {
   MANAGER,
   WORKER_DATABASE_SECRET,
   WORKER_SERVICE_ACCOUNT,
+  LIVE_PORT,
+  SECRET_MOUNTS,
   workerDeploymentName,
   deviceLeaseName,
 } from '@switchforge/platform/device-worker';
@@ -33,17 +35,8 @@ export interface WorkerSettings {
   extraEnv?: V1EnvVar[];
 }
 
-/** Must match worker/src/device/device-secrets.ts, which reads them. */
-export const SECRET_MOUNTS = {
-  credentials: '/var/run/switchforge/credentials',
-  tlsCa: '/var/run/switchforge/tls-ca',
-  tlsClient: '/var/run/switchforge/tls-client',
-  sshHostKey: '/var/run/switchforge/ssh-host-key',
-} as const;
-
 export const HEALTH_PORT = 8080;
 export const METRICS_PORT = 9464;
-export const LIVE_PORT = 8090;
 
 export function workerLabels(device: Device): Record<string, string> {
   return {

@@ -12,16 +12,22 @@ import { AudioInputError, PythonAbortedError, PythonProcessError, toApplicationF
 import { recordJobDuration, recordStage, recordStageFailure } from './metrics.js';
 import { runPythonModule } from './python-process.js';
 import type { ResultSink, SinkJob } from './result-sink.js';
-import type { HostResolver, SourceAddressPolicy } from './sources/address-policy.js';
+import type { HostResolver, SourceAddressPolicy } from '@switchforge/platform/audio/source-address-policy';
 import { downloadToFile } from './sources/http.js';
 import type { HttpLimits } from './sources/http.js';
 import type { SpotifyTrack } from './sources/spotify.js';
 import type { TrackAudioResolver } from './sources/track-audio.js';
-import type { StemDescriptor } from './stem-descriptor.js';
-import type { AudioStore } from './store/audio-store.js';
-import { ownPrefix } from './store/job-prefix.js';
-import { VolumeStore } from './store/volume-store.js';
-import { inputKey, jobPrefix, keyInNamespace, namespaceArea, stemsPrefix } from './storage-layout.js';
+import type { StemDescriptor } from '@switchforge/platform/audio/stem-descriptor';
+import type { AudioStore } from '@switchforge/platform/audio/store/audio-store';
+import { ownPrefix } from '@switchforge/platform/audio/store/job-prefix';
+import { VolumeStore } from '@switchforge/platform/audio/store/volume-store';
+import {
+  inputKey,
+  jobPrefix,
+  keyInNamespace,
+  namespaceArea,
+  stemsPrefix,
+} from '@switchforge/platform/audio/storage-layout';
 import { readWavInfo } from './wav-info.js';
 import type {
   AnalysisFeature,
@@ -34,8 +40,8 @@ import type {
   ProgressUpdate,
   SeparationResult,
   StageInput,
-} from './types.js';
-import { PROGRESS_SIGNAL } from './workflow-id.js';
+} from '@switchforge/platform/audio/types';
+import { PROGRESS_SIGNAL } from '@switchforge/platform/audio/workflow-id';
 
 export interface ActivityDeps {
   /**

@@ -1,20 +1,15 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { InputError, UnavailableError, isSwitchforgeError, errorMessage } from '@switchforge/platform/errors';
-import type { AudioInputCode, SourceInputReason } from './errors-list.js';
+import { UnavailableError, isSwitchforgeError, errorMessage } from '@switchforge/platform/errors';
+import { AudioInputError } from '@switchforge/platform/audio/input-error';
 
-export { AUDIO_INPUT_CODES, NON_RETRYABLE_AUDIO_ERRORS, SOURCE_INPUT_REASONS } from './errors-list.js';
-export type { AudioInputCode, SourceInputReason } from './errors-list.js';
+export {
+  AUDIO_INPUT_CODES,
+  NON_RETRYABLE_AUDIO_ERRORS,
+  SOURCE_INPUT_REASONS,
+} from '@switchforge/platform/audio/errors-list';
+export type { AudioInputCode, SourceInputReason } from '@switchforge/platform/audio/errors-list';
 
-/** The audio file itself is bad: a retry gives the same answer. */
-export class AudioInputError extends InputError {
-  constructor(
-    readonly code: AudioInputCode | SourceInputReason,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, code, options);
-  }
-}
+export { AudioInputError };
 
 /** A Python script crashed (exit 1, a signal, a broken contract): worth another attempt. */
 export class PythonProcessError extends UnavailableError {

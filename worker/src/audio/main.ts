@@ -7,7 +7,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { readEnvConfig, readTemporalTls } from '@switchforge/platform/config';
 import { createActivities } from './activities.js';
 import type { ResultSink } from './result-sink.js';
-import { sourcePolicyFromEnv } from './sources/address-policy.js';
+import { sourcePolicyFromEnv } from '@switchforge/platform/audio/source-address-policy';
 import { DEFAULT_HTTP_LIMITS } from './sources/http.js';
 import { SpotifyClient } from './sources/spotify.js';
 import { previewUrlResolver, storageMirrorResolver } from './sources/track-audio.js';

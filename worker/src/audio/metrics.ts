@@ -1,5 +1,5 @@
 import { metrics } from '@opentelemetry/api';
-import type { AudioStage } from './types.js';
+import type { AudioStage } from '@switchforge/platform/audio/types';
 
 const meter = metrics.getMeter('switchforge-audio-worker');
 

@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 import { createDataSource, migrate } from '@switchforge/platform/db';
 import { useInfra, type Infra } from '@switchforge/e2e/infra';
 import { PostgresResultSink } from './result-sink-postgres.js';
-import type { AudioJobResult } from './types.js';
+import type { AudioJobResult } from '@switchforge/platform/audio/types';
 
 const schema = `sink_${randomBytes(4).toString('hex')}`;
 let infra: Infra;

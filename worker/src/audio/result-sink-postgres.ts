@@ -7,8 +7,8 @@ import type { DataSource, EntityManager, Repository } from 'typeorm';
 import { AudioJobEntity, AudioResultEntity } from '@switchforge/platform/db';
 import type { AudioJobPhase, AudioJobRecord, AudioResultRecord } from '@switchforge/platform/db';
 import type { ResultSink, SinkJob } from './result-sink.js';
-import type { AudioJobResult, AudioStage, JobFailure } from './types.js';
-import { workflowIdForJob } from './workflow-id.js';
+import type { AudioJobResult, AudioStage, JobFailure } from '@switchforge/platform/audio/types';
+import { workflowIdForJob } from '@switchforge/platform/audio/workflow-id';
 
 const TERMINAL: readonly AudioJobPhase[] = ['Succeeded', 'Failed', 'Cancelled'];
 

@@ -1,4 +1,9 @@
-import type { AudioJobInput, AudioJobResult, AudioStage, JobFailure } from './types.js';
+import type {
+  AudioJobInput,
+  AudioJobResult,
+  AudioStage,
+  JobFailure,
+} from '@switchforge/platform/audio/types';
 
 /** Which job a record belongs to: the row in audio_jobs needs its namespace and name. */
 export type SinkJob = Pick<AudioJobInput, 'jobUid' | 'namespace' | 'name'>;

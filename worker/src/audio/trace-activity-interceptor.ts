@@ -11,7 +11,7 @@ import type {
   ActivityInboundCallsInterceptor,
   ActivityInterceptorsFactory,
 } from '@temporalio/worker';
-import { traceContextFrom } from './trace-context.js';
+import { traceContextFrom } from '@switchforge/platform/audio/trace-context';
 
 const tracer = trace.getTracer('switchforge-audio-worker');
 

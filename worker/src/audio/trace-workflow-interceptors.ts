@@ -13,7 +13,7 @@ import type {
   WorkflowInterceptorsFactory,
   WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
-import { TRACE_HEADER } from './workflow-id.js';
+import { TRACE_HEADER } from '@switchforge/platform/audio/workflow-id';
 
 type Payload = WorkflowExecuteInput['headers'][string];
 

@@ -11,8 +11,8 @@ import type {
 import proto from '@temporalio/proto';
 import type { AudioActivities } from './activities.js';
 import { observeQueueBacklog } from './metrics.js';
-import { DEFAULT_CONCURRENCY, queuesFor } from './queues.js';
-import type { AudioQueues } from './queues.js';
+import { DEFAULT_CONCURRENCY, queuesFor } from '@switchforge/platform/audio/queues';
+import type { AudioQueues } from '@switchforge/platform/audio/queues';
 import { traceActivityInterceptor } from './trace-activity-interceptor.js';
 
 export type AudioWorkerRole = 'workflows' | 'download' | 'process' | 'analyze';

@@ -20,16 +20,16 @@ import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { useInfra } from '@switchforge/e2e/infra';
 import type { Infra } from '@switchforge/e2e/infra';
 import { createActivities } from './activities.js';
-import { SourceAddressPolicy } from './sources/address-policy.js';
-import { jobPrefix } from './storage-layout.js';
+import { SourceAddressPolicy } from '@switchforge/platform/audio/source-address-policy';
+import { jobPrefix } from '@switchforge/platform/audio/storage-layout';
 import { MemoryResultSink } from './test-support/memory-sink.js';
 import { writeFakePythonPackage } from './test-support/fake-python.js';
-import type { AudioJobInput, AudioJobResult, JobProgress } from './types.js';
-import { workflowIdForJob } from './workflow-id.js';
+import type { AudioJobInput, AudioJobResult, JobProgress } from '@switchforge/platform/audio/types';
+import { workflowIdForJob } from '@switchforge/platform/audio/workflow-id';
 import { bundleAudioWorkflows, runAudioWorkers } from './worker.js';
 import type { AudioWorkers } from './worker.js';
-import { cancelAudioJob, startAudioJob } from './client.js';
-import { traceContextClientInterceptor } from './trace-client-interceptor.js';
+import { cancelAudioJob, startAudioJob } from '@switchforge/platform/audio/client';
+import { traceContextClientInterceptor } from '@switchforge/platform/audio/trace-client-interceptor';
 
 /** Bodies the local source server serves; the fake Python scripts act on the first word. */
 const FILES: Record<string, { type: string; body: string }> = {

@@ -12,10 +12,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ActivityOptions } from '@temporalio/workflow';
+import type { AudioJobWorkflow } from '@switchforge/platform/audio/client';
 import type { AudioActivities } from './activities.js';
-import { NON_RETRYABLE_AUDIO_ERRORS } from './errors-list.js';
-import { prefixOf, queuesFor } from './queues.js';
-import { DEFAULT_TIMEOUTS } from './types.js';
+import { NON_RETRYABLE_AUDIO_ERRORS } from '@switchforge/platform/audio/errors-list';
+import { prefixOf, queuesFor } from '@switchforge/platform/audio/queues';
+import { DEFAULT_TIMEOUTS } from '@switchforge/platform/audio/types';
 import type {
   AudioJobInput,
   AudioJobResult,
@@ -23,8 +24,8 @@ import type {
   JobFailure,
   JobProgress,
   ProgressUpdate,
-} from './types.js';
-import { PROGRESS_QUERY, PROGRESS_SIGNAL } from './workflow-id.js';
+} from '@switchforge/platform/audio/types';
+import { PROGRESS_QUERY, PROGRESS_SIGNAL } from '@switchforge/platform/audio/workflow-id';
 
 export const progressQuery = defineQuery<JobProgress>(PROGRESS_QUERY);
 export const progressSignal = defineSignal<[ProgressUpdate]>(PROGRESS_SIGNAL);
@@ -148,3 +149,6 @@ function failureOf(e: unknown, stage: AudioStage): JobFailure {
   }
   return { stage, reason: 'ActivityFailed', message: e instanceof Error ? e.message : String(e) };
 }
+
+// The contract clients start the workflow by (platform/audio/client.ts), checked here.
+audioJobWorkflow satisfies AudioJobWorkflow;

@@ -3,6 +3,7 @@
  * schema library alone is ~4 MiB of its memory (see the module-graph test); the checks are the
  * same kind (required, integer in range, default) and report every bad variable by name.
  */
+import { LIVE_PORT } from '@switchforge/platform/device-worker';
 import { InputError } from '@switchforge/platform/errors';
 import { WORKER_MEMORY_ENV } from '@switchforge/platform/worker-memory';
 
@@ -26,7 +27,7 @@ const FIELDS = {
   SWITCHFORGE_DATABASE_SCHEMA: optionalStr,
   SWITCHFORGE_HEALTH_PORT: port(8080),
   SWITCHFORGE_METRICS_PORT: port(9464),
-  SWITCHFORGE_LIVE_PORT: port(8090),
+  SWITCHFORGE_LIVE_PORT: port(LIVE_PORT),
   SWITCHFORGE_BATCH_SIZE: int(1, 100_000, 5000),
   SWITCHFORGE_FLUSH_INTERVAL_MS: int(1, 60_000, 200),
   [WORKER_MEMORY_ENV.maxBufferedSamples]: int(1000, Number.MAX_SAFE_INTEGER, 200_000),

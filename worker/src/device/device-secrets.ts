@@ -1,16 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SECRET_MOUNTS, type SecretMount } from '@switchforge/platform/device-worker';
 import { InputError } from '@switchforge/platform/errors';
-
-/** Where the operator mounts a Device's Secrets in the worker pod (see desired-deployment.ts). */
-export const SECRET_MOUNTS = {
-  credentials: '/var/run/switchforge/credentials',
-  tlsCa: '/var/run/switchforge/tls-ca',
-  tlsClient: '/var/run/switchforge/tls-client',
-  sshHostKey: '/var/run/switchforge/ssh-host-key',
-} as const;
-
-export type SecretMount = keyof typeof SECRET_MOUNTS;
 
 export interface DeviceSecrets {
   /** The keys each mounted Secret holds (file names), for telling a user which one is missing. */

@@ -9,7 +9,8 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { DeviceConditionReason, type Device } from '@switchforge/platform/crd';
 import { InputError } from '@switchforge/platform/errors';
 import { parsePinnedHostKeys } from '../netconf/host-key.js';
-import type { DeviceSecrets, SecretMount } from './device-secrets.js';
+import type { SecretMount } from '@switchforge/platform/device-worker';
+import type { DeviceSecrets } from './device-secrets.js';
 
 /** The Connected reasons a Secret problem shows as (declared once, in the platform). */
 const SecretReason = {

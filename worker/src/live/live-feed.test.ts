@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LiveFeed } from './live-feed.js';
 import type { CommittedBatch } from '../device/metric-writer.js';
-import type { WireBatch } from './wire.js';
+import type { WireBatch } from '@switchforge/platform/live-wire';
 
 const device = 'ns-a/leaf1';
 

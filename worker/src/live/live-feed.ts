@@ -1,6 +1,6 @@
 import { metrics } from '@opentelemetry/api';
 import type { CommittedBatch } from '../device/metric-writer.js';
-import type { WireGap } from './wire.js';
+import type { WireGap } from '@switchforge/platform/live-wire';
 
 const meter = metrics.getMeter('switchforge-worker');
 const published = meter.createCounter('switchforge.worker.live.batches.published', {

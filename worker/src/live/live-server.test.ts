@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { get, type IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LiveFeed } from './live-feed.js';
-import { LIVE_PATH, startLiveServer, type LiveServer } from './live-server.js';
-import type { WireMessage } from './wire.js';
+import { LIVE_PATH } from '@switchforge/platform/device-worker';
+import { startLiveServer, type LiveServer } from './live-server.js';
+import type { WireMessage } from '@switchforge/platform/live-wire';
 
 const device = 'ns-a/leaf1';
 let feed: LiveFeed;

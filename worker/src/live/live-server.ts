@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { metrics } from '@opentelemetry/api';
 import type { LiveFeed } from './live-feed.js';
-import type { WireHeartbeat } from './wire.js';
+import { LIVE_PATH } from '@switchforge/platform/device-worker';
+import type { WireHeartbeat } from '@switchforge/platform/live-wire';
 
 const meter = metrics.getMeter('switchforge-worker');
 const readersGauge = meter.createUpDownCounter('switchforge.worker.live.readers', {
@@ -34,8 +35,6 @@ interface ReaderState {
   res: ServerResponse;
   waitingForDrain: boolean;
 }
-
-export const LIVE_PATH = '/live/v1/batches';
 
 /**
  * Serves the feed as NDJSON: `GET /live/v1/batches?device=<ns>/<name>&since=<seq>[&follow=0]`

@@ -1,6 +1,6 @@
 import type { V1Deployment, V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { LABEL_COMPONENT, LABEL_MANAGED_BY, LABEL_NAME, MANAGER } from '@switchforge/platform/device-worker';
-import { STORE_ENV } from '@switchforge/worker/audio/store/store-config';
+import { STORE_ENV } from '@switchforge/platform/audio/store/store-config';
 import type { PoolConfig } from '../config.js';
 
 export const POOL_DEPLOYMENT = 'switchforge-audio-worker';

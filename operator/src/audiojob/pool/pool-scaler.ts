@@ -10,7 +10,7 @@ import proto from '@temporalio/proto';
 import { MANAGER } from '@switchforge/platform/device-worker';
 import { isStatus } from '@switchforge/platform/lease';
 import { log } from '@switchforge/platform/log';
-import { queuesFor } from '@switchforge/worker/audio/queues';
+import { queuesFor } from '@switchforge/platform/audio/queues';
 import type { ReconcileResult, Reconciler } from '../../machinery/controller.js';
 import type { PoolConfig } from '../config.js';
 import { desiredReplicas } from './desired-replicas.js';

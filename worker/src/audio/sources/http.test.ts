@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnavailableError } from '@switchforge/platform/errors';
 import { AudioInputError } from '../errors.js';
-import { SourceAddressPolicy, type HostResolver } from './address-policy.js';
+import { SourceAddressPolicy, type HostResolver } from '@switchforge/platform/audio/source-address-policy';
 import { contentTypeAllowed, downloadToFile } from './http.js';
 
 const AUDIO = Buffer.from('RIFF....WAVEfmt fake audio bytes');

@@ -13,7 +13,7 @@ import {
   assertLiteralHostAllowed,
   guardedLookup,
   type HostResolver,
-} from './address-policy.js';
+} from '@switchforge/platform/audio/source-address-policy';
 
 export interface HttpLimits {
   readonly maxBytes: number;

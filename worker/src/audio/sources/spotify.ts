@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { UnavailableError, NotAllowedError } from '@switchforge/platform/errors';
 import { AudioInputError } from '../errors.js';
-import type { TrackMetadata } from '../types.js';
+import type { TrackMetadata } from '@switchforge/platform/audio/types';
 
 export interface SpotifyClientOptions {
   readonly clientId: string;

@@ -1,5 +1,5 @@
 import type { ResultSink, SinkJob } from '../result-sink.js';
-import type { AudioJobResult, AudioStage, JobFailure } from '../types.js';
+import type { AudioJobResult, AudioStage, JobFailure } from '@switchforge/platform/audio/types';
 
 /** For tests only: the worker's real sink writes PostgreSQL (result-sink-postgres.ts). */
 export class MemoryResultSink implements ResultSink {

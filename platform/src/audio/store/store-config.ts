@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { readEnvConfig } from '@switchforge/platform/config';
+import { readEnvConfig } from '../../config/index.js';
 import type { AudioStore } from './audio-store.js';
 import type { ObjectStore, ObjectStoreConfig } from './object-store.js';
 import { VolumeStore } from './volume-store.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AudioInputError } from './errors.js';
+import { AudioInputError } from './input-error.js';
 import { sweepOrphans } from './janitor.js';
 import { jobPrefix } from './storage-layout.js';
 import { ownPrefix } from './store/job-prefix.js';

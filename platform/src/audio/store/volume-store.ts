@@ -1,7 +1,7 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { AudioInputError } from '../errors.js';
-import { resolveInStorage } from '../sources/storage.js';
+import { AudioInputError } from '../input-error.js';
+import { resolveInStorage } from './storage-path.js';
 import type { AudioStore, StoredObject } from './audio-store.js';
 
 /** Files on the shared volume: a key is a path under `root`, confined to it (and to an area). */

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { AudioInputError } from './errors.js';
+import { AudioInputError } from './input-error.js';
 import { jobOfKey, jobPrefix, keyInNamespace } from './storage-layout.js';
 
 describe('storage layout', () => {

@@ -1,6 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import { AudioInputError } from '../errors.js';
+import { AudioInputError } from '../input-error.js';
 
 /**
  * Resolves a storage-relative path inside `root`, refusing anything that leaves it: `..`

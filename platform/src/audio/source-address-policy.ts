@@ -2,7 +2,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { AudioInputError } from '../errors.js';
+import { AudioInputError } from './input-error.js';
 
 /**
  * Which addresses a job's source URL may reach. The audio worker runs inside the cluster and a

@@ -1,4 +1,4 @@
-import { AudioInputError } from '../errors.js';
+import { AudioInputError } from '../input-error.js';
 import { jobPrefix } from '../storage-layout.js';
 
 /**

@@ -1,4 +1,4 @@
-import { errorMessage } from '@switchforge/platform/errors';
+import { errorMessage } from '../errors.js';
 import type { AudioStore } from './store/audio-store.js';
 import { NAMESPACES_DIR, jobOfKey, jobPrefix } from './storage-layout.js';
 

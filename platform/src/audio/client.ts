@@ -1,11 +1,12 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { queuesFor } from './queues.js';
-import type { AudioJobInput, JobProgress } from './types.js';
-import { PROGRESS_QUERY, workflowIdForJob } from './workflow-id.js';
-import type { audioJobWorkflow } from './workflows.js';
+import type { AudioJobInput, AudioJobResult } from './types.js';
+import { AUDIO_JOB_WORKFLOW, workflowIdForJob } from './workflow-id.js';
 
-export type AudioJobHandle = WorkflowHandle<typeof audioJobWorkflow>;
+/** The workflow's signature; worker/src/audio/workflows.ts is checked against it. */
+export type AudioJobWorkflow = (job: AudioJobInput) => Promise<AudioJobResult>;
+export type AudioJobHandle = WorkflowHandle<AudioJobWorkflow>;
 
 /**
  * Starts the job's workflow, or returns the one already there: running (conflict policy
@@ -19,7 +20,7 @@ export async function startAudioJob(
 ): Promise<AudioJobHandle> {
   const workflowId = workflowIdForJob(input.jobUid);
   try {
-    return await client.workflow.start<typeof audioJobWorkflow>('audioJobWorkflow', {
+    return await client.workflow.start<AudioJobWorkflow>(AUDIO_JOB_WORKFLOW, {
       taskQueue: queuesFor(opts.queuePrefix).workflows,
       workflowId,
       args: [input],
@@ -28,7 +29,7 @@ export async function startAudioJob(
     });
   } catch (e) {
     if (e instanceof WorkflowExecutionAlreadyStartedError)
-      return client.workflow.getHandle<typeof audioJobWorkflow>(workflowId);
+      return client.workflow.getHandle<AudioJobWorkflow>(workflowId);
     throw e;
   }
 }
@@ -40,10 +41,4 @@ export async function cancelAudioJob(client: Client, jobUid: string): Promise<vo
   } catch (e) {
     if (!(e instanceof WorkflowNotFoundError)) throw e;
   }
-}
-
-export function queryAudioJobProgress(client: Client, jobUid: string): Promise<JobProgress> {
-  return client.workflow
-    .getHandle<typeof audioJobWorkflow>(workflowIdForJob(jobUid))
-    .query<JobProgress>(PROGRESS_QUERY);
 }

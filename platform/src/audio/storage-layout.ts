@@ -9,7 +9,7 @@
  *
  * Pure string logic: no file system, no client.
  */
-import { AudioInputError } from './errors.js';
+import { AudioInputError } from './input-error.js';
 
 export const NAMESPACES_DIR = 'namespaces';
 export const JOBS_DIR = 'jobs';

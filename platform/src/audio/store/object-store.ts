@@ -12,8 +12,8 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { UnavailableError } from '@switchforge/platform/errors';
-import { AudioInputError } from '../errors.js';
+import { UnavailableError } from '../../errors.js';
+import { AudioInputError } from '../input-error.js';
 import { keyWithin } from '../storage-layout.js';
 import type { AudioStore, StoredObject } from './audio-store.js';
 

@@ -6,6 +6,9 @@ export function workflowIdForJob(jobUid: string): string {
   return `audiojob-${jobUid}`;
 }
 
+/** The workflow type's name (the exported function's name in worker/src/audio/workflows.ts). */
+export const AUDIO_JOB_WORKFLOW = 'audioJobWorkflow';
+
 /** Signal and query names shared by the workflow, the activities and clients. */
 export const PROGRESS_QUERY = 'progress';
 export const PROGRESS_SIGNAL = 'progress';

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AudioInputError } from '../errors.js';
-import { resolveInStorage } from './storage.js';
+import { AudioInputError } from '../input-error.js';
+import { resolveInStorage } from './storage-path.js';
 
 let base: string;
 let root: string;
