@@ -1,6 +1,7 @@
 import { get, type ClientRequest, type IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { metrics } from '@opentelemetry/api';
+import { backoffDelay } from '@switchforge/platform/backoff';
 import { errorMessage } from '@switchforge/platform/errors';
 import { log } from '@switchforge/platform/log';
 import { LIVE_PATH } from '@switchforge/platform/device-worker';
@@ -85,7 +86,7 @@ export class DeviceUpstream {
       }
       if (this.stopped) break;
       // Quick first retry (hand-over), then capped exponential backoff with jitter.
-      const delay = Math.min(5_000, 100 * 2 ** failures++) * (0.8 + Math.random() * 0.4);
+      const delay = backoffDelay(failures++, { baseMs: 100, capMs: 5_000 });
       await Promise.race([sleep(delay), new Promise<void>((r) => (this.wake = r))]);
     }
   }

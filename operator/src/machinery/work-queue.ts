@@ -1,3 +1,4 @@
+import { backoffDelay } from '@switchforge/platform/backoff';
 /**
  * A rate-limited work queue with client-go's guarantees: a key waiting to be processed is held
  * once however often it is added; a key is never handed to two workers at once (an add while it
@@ -58,14 +59,13 @@ export class WorkQueue {
     this.timers.set(key, { at, timer });
   }
 
-  /** Requeues a failed key after its backoff: base * 2^failures, capped, with ±10 % jitter. */
+  /** Requeues a failed key after its backoff (platform/backoff: base · 2^failures, capped, jittered). */
   addRateLimited(key: string): number {
     const n = this.failures.get(key) ?? 0;
     this.failures.set(key, n + 1);
-    const delay = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** n);
-    const jittered = Math.round(delay * (0.9 + Math.random() * 0.2));
-    this.addAfter(key, jittered);
-    return jittered;
+    const delay = backoffDelay(n, { baseMs: this.backoff.baseMs, capMs: this.backoff.maxMs });
+    this.addAfter(key, delay);
+    return delay;
   }
 
   forget(key: string): void {

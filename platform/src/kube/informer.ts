@@ -8,7 +8,8 @@ import {
 } from '@kubernetes/client-node';
 import { metrics } from '@opentelemetry/api';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { log } from '@switchforge/platform/log';
+import { backoffDelay } from '../backoff.js';
+import { log } from '../log.js';
 
 const meter = metrics.getMeter('switchforge-kube');
 const watchRestarts = meter.createCounter('switchforge.kube.watch.restarts', {
@@ -105,8 +106,7 @@ export class SupervisedInformer<T extends KubernetesObject> {
   }
 
   private async backoff(): Promise<void> {
-    const delay = Math.min(30_000, 250 * 2 ** this.failures++) * (0.8 + Math.random() * 0.4);
-    await sleep(delay);
+    await sleep(backoffDelay(this.failures++, { baseMs: 250, capMs: 30_000 }));
   }
 
   async stop(): Promise<void> {

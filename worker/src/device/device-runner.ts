@@ -5,7 +5,7 @@ import { ANNOTATION } from '@switchforge/platform/device-worker';
 import type { LeaseLock } from '@switchforge/platform/lease';
 import { errorMessage, InputError } from '@switchforge/platform/errors';
 import { log } from '@switchforge/platform/log';
-import { Backoff } from './backoff.js';
+import { Backoff } from '@switchforge/platform/backoff';
 import type { CollectionPlanner, CollectionUnit } from './collection-plan.js';
 import type { MemoryGuard } from './memory-guard.js';
 import type { MetricWriter } from './metric-writer.js';
@@ -170,7 +170,7 @@ export class DeviceRunner {
 
   /** One unit's life: run the collector, and after a failure reconnect with backoff and jitter. */
   private async superviseUnit(running: RunningUnit): Promise<void> {
-    const backoff = new Backoff(500, 30_000);
+    const backoff = new Backoff({ baseMs: 500, capMs: 30_000 });
     const { signal } = running.abort;
     // One collector per unit, reused across reconnects, closed when the unit goes.
     const collector = running.unit.create();

@@ -5,6 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay } from '@switchforge/platform/backoff';
 import { errorMessage } from '@switchforge/platform/errors';
 import { log } from '@switchforge/platform/log';
 import { binaryCopyChunks, SAMPLE_COLUMNS } from './copy-format.js';
@@ -283,7 +284,7 @@ export class MetricWriter {
         });
         await this.resetClient(slot);
         if (this.closed) return;
-        await sleep(Math.min(5000, 100 * 2 ** Math.min(this.failures, 6)));
+        await sleep(backoffDelay(this.failures - 1, { baseMs: 100, capMs: 5000 }));
       }
     }
   }

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DEVICE, GROUP, VERSION, type Device } from '@switchforge/platform/crd';
 import { errorMessage } from '@switchforge/platform/errors';
 import { log } from '@switchforge/platform/log';
-import { Backoff } from '../device/backoff.js';
+import { Backoff } from '@switchforge/platform/backoff';
 import { KubeStatusError, type KubeConnection } from './kube-connection.js';
 
 const watchRestarts = metrics.getMeter('switchforge-kube').createCounter('switchforge.kube.watch.restarts', {
@@ -59,7 +59,7 @@ export class DeviceWatch {
 
   /** Lists (retrying with backoff until the apiserver answers), then watches in the background. */
   async start(): Promise<Device | undefined> {
-    const backoff = new Backoff(250, 30_000);
+    const backoff = new Backoff({ baseMs: 250, capMs: 30_000 });
     for (;;) {
       try {
         await this.list();
@@ -97,7 +97,7 @@ export class DeviceWatch {
 
   private async watchLoop(): Promise<void> {
     const { signal } = this.stopping;
-    const backoff = new Backoff(250, 30_000);
+    const backoff = new Backoff({ baseMs: 250, capMs: 30_000 });
     while (!signal.aborted) {
       try {
         // A server-side timeout ends the stream cleanly every few minutes: then watch again.
