@@ -1,18 +1,16 @@
 import {
-  AppsV1Api,
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
   KubernetesObjectApi,
-  type KubernetesListObject,
   type KubernetesObject,
   type V1Deployment,
   type V1Lease,
   type V1Node,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { DEVICE, GROUP, VERSION, type Device } from '@switchforge/platform/crd';
+import { API_VERSION, DEVICE, type Device } from '@switchforge/platform/crd';
 import {
   LABEL_COMPONENT,
   LABEL_DEVICE,
@@ -25,7 +23,8 @@ import { log } from '@switchforge/platform/log';
 import type { OperatorConfig } from './config.js';
 import { startHealthServer } from './health-server.js';
 import { Controller } from './machinery/controller.js';
-import { keyOf, SupervisedInformer } from '@switchforge/platform/kube';
+import { keyOf } from '@switchforge/platform/kube';
+import { CORE, InformerFactory } from '@switchforge/platform/kube/informer-factory';
 import { DeviceReconciler, deviceKeyForLabels } from './device/device-reconciler.js';
 import { NamespaceSetup } from './device/namespace-setup.js';
 import { readAudioOperatorConfig, startAudioJobControllers } from './audiojob/index.js';
@@ -46,7 +45,6 @@ export async function runOperator(
   signal: AbortSignal,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<'lost' | 'stopped'> {
-  let synced = false;
   const health = await startHealthServer(config.SWITCHFORGE_HEALTH_PORT, () => !signal.aborted);
   const lock = new LeaseLock(clientNodeLeases(kc.makeApiClient(CoordinationV1Api)), {
     namespace: config.SWITCHFORGE_OPERATOR_NAMESPACE,
@@ -70,90 +68,31 @@ export async function runOperator(
         const stopAudio = env.TEMPORAL_ADDRESS
           ? await startAudioJobControllers(kc, readAudioOperatorConfig(env))
           : async () => undefined;
-        synced = true;
         await new Promise<void>((res) => leading.addEventListener('abort', () => res(), { once: true }));
-        synced = false;
         await Promise.all([stopDevices(), stopAudio()]);
       },
     );
   } finally {
-    void synced;
     await new Promise((res) => health.close(res));
   }
 }
 
-function list<T extends KubernetesObject>(p: Promise<unknown>): Promise<KubernetesListObject<T>> {
-  return p as Promise<KubernetesListObject<T>>;
-}
-
 async function startControllers(config: OperatorConfig, kc: KubeConfig): Promise<() => Promise<void>> {
-  const apps = kc.makeApiClient(AppsV1Api);
   const core = kc.makeApiClient(CoreV1Api);
-  const coordination = kc.makeApiClient(CoordinationV1Api);
   const customObjects = kc.makeApiClient(CustomObjectsApi);
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const workerSelector = `${LABEL_MANAGED_BY}=${MANAGER},${LABEL_COMPONENT}=device-worker`;
 
-  const ns = config.SWITCHFORGE_WATCH_NAMESPACE;
-  const scoped = (group: string, plural: string) =>
-    `${group === '' ? '/api/v1' : `/apis/${group}`}${ns ? `/namespaces/${ns}` : ''}/${plural}`;
+  const informers = new InformerFactory(kc, config.SWITCHFORGE_WATCH_NAMESPACE);
   const caches = {
-    devices: new SupervisedInformer<Device>(kc, {
-      name: 'devices',
-      path: scoped(`${GROUP}/${VERSION}`, DEVICE.plural),
-      list: () =>
-        list<Device>(
-          ns
-            ? customObjects.listNamespacedCustomObject({
-                group: GROUP,
-                version: VERSION,
-                namespace: ns,
-                plural: DEVICE.plural,
-              })
-            : customObjects.listClusterCustomObject({
-                group: GROUP,
-                version: VERSION,
-                plural: DEVICE.plural,
-              }),
-        ),
-    }),
-    deployments: new SupervisedInformer<V1Deployment>(kc, {
-      name: 'deployments',
-      path: scoped('apps/v1', 'deployments'),
+    devices: informers.informer<Device>('devices', { apiVersion: API_VERSION, ...DEVICE }),
+    deployments: informers.informer<V1Deployment>('deployments', CORE.deployments, {
       labelSelector: workerSelector,
-      list: () =>
-        ns
-          ? apps.listNamespacedDeployment({ namespace: ns, labelSelector: workerSelector })
-          : apps.listDeploymentForAllNamespaces({ labelSelector: workerSelector }),
     }),
-    pods: new SupervisedInformer<V1Pod>(kc, {
-      name: 'pods',
-      path: scoped('', 'pods'),
-      labelSelector: workerSelector,
-      list: () =>
-        ns
-          ? core.listNamespacedPod({ namespace: ns, labelSelector: workerSelector })
-          : core.listPodForAllNamespaces({ labelSelector: workerSelector }),
-    }),
-    leases: new SupervisedInformer<V1Lease>(kc, {
-      name: 'device-leases',
-      path: scoped('coordination.k8s.io/v1', 'leases'),
-      labelSelector: LABEL_DEVICE,
-      list: () =>
-        ns
-          ? coordination.listNamespacedLease({ namespace: ns, labelSelector: LABEL_DEVICE })
-          : coordination.listLeaseForAllNamespaces({ labelSelector: LABEL_DEVICE }),
-    }),
-    nodes: new SupervisedInformer<V1Node>(kc, {
-      name: 'nodes',
-      path: '/api/v1/nodes',
-      list: () => core.listNode(),
-    }),
-    nodeLeases: new SupervisedInformer<V1Lease>(kc, {
-      name: 'node-leases',
-      path: '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases',
-      list: () => coordination.listNamespacedLease({ namespace: 'kube-node-lease' }),
-    }),
+    pods: informers.informer<V1Pod>('pods', CORE.pods, { labelSelector: workerSelector }),
+    leases: informers.informer<V1Lease>('device-leases', CORE.leases, { labelSelector: LABEL_DEVICE }),
+    nodes: informers.informer<V1Node>('nodes', CORE.nodes),
+    nodeLeases: informers.informer<V1Lease>('node-leases', CORE.leases, { namespace: 'kube-node-lease' }),
   };
 
   const reconciler = new DeviceReconciler(

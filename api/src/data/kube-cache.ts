@@ -1,12 +1,8 @@
 import { EventEmitter } from 'node:events';
-import {
-  CustomObjectsApi,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
-import { AUDIO_JOB, DEVICE, GROUP, VERSION, type AudioJob, type Device } from '@switchforge/platform/crd';
-import { SupervisedInformer } from '@switchforge/platform/kube';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { API_VERSION, AUDIO_JOB, DEVICE, type AudioJob, type Device } from '@switchforge/platform/crd';
+import type { SupervisedInformer } from '@switchforge/platform/kube';
+import { InformerFactory } from '@switchforge/platform/kube/informer-factory';
 
 export type CacheEvent<T> = { kind: 'add' | 'update' | 'delete'; object: T };
 
@@ -21,25 +17,9 @@ export class KubeCache {
   private readonly events = new EventEmitter();
 
   constructor(kubeConfig: KubeConfig) {
-    const api = kubeConfig.makeApiClient(CustomObjectsApi);
-    const list =
-      <T extends KubernetesObject>(plural: string) =>
-      async (): Promise<KubernetesListObject<T>> =>
-        (await api.listClusterCustomObject({
-          group: GROUP,
-          version: VERSION,
-          plural,
-        })) as KubernetesListObject<T>;
-    this.devices = new SupervisedInformer<Device>(kubeConfig, {
-      name: 'devices',
-      path: `/apis/${GROUP}/${VERSION}/${DEVICE.plural}`,
-      list: list<Device>(DEVICE.plural),
-    });
-    this.audioJobs = new SupervisedInformer<AudioJob>(kubeConfig, {
-      name: 'audiojobs',
-      path: `/apis/${GROUP}/${VERSION}/${AUDIO_JOB.plural}`,
-      list: list<AudioJob>(AUDIO_JOB.plural),
-    });
+    const informers = new InformerFactory(kubeConfig);
+    this.devices = informers.informer<Device>('devices', { apiVersion: API_VERSION, ...DEVICE });
+    this.audioJobs = informers.informer<AudioJob>('audiojobs', { apiVersion: API_VERSION, ...AUDIO_JOB });
     // Many subscriptions listen; each one is bounded by its own queue, not by the emitter.
     this.events.setMaxListeners(0);
     this.devices.on((object, kind) => this.events.emit('device', { kind, object }));

@@ -9,12 +9,12 @@ import {
   CustomObjectsApi,
   KubernetesObjectApi,
   type KubeConfig,
-  type KubernetesListObject,
 } from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
 import { readTemporalTls } from '@switchforge/platform/config';
-import { AUDIO_JOB, GROUP, VERSION, type AudioJob } from '@switchforge/platform/crd';
-import { keyOf, SupervisedInformer } from '@switchforge/platform/kube';
+import { API_VERSION, AUDIO_JOB, type AudioJob } from '@switchforge/platform/crd';
+import { keyOf } from '@switchforge/platform/kube';
+import { InformerFactory } from '@switchforge/platform/kube/informer-factory';
 import { log } from '@switchforge/platform/log';
 import { startJanitor, type StorageUsage } from '@switchforge/platform/audio/janitor';
 import { openStore } from '@switchforge/platform/audio/store/store-config';
@@ -60,18 +60,9 @@ export async function startAudioJobControllers(
     namespace: config.temporal.namespace,
     interceptors: { workflow: [traceContextClientInterceptor] },
   });
-  const ns = config.watchNamespace;
-  const plural = AUDIO_JOB.plural;
-
-  const jobs = new SupervisedInformer<AudioJob>(kc, {
-    name: 'audiojobs',
-    path: ns ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${plural}` : `/apis/${GROUP}/${VERSION}/${plural}`,
-    list: () =>
-      (ns
-        ? customObjects.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural })
-        : customObjects.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as Promise<
-        KubernetesListObject<AudioJob>
-      >,
+  const jobs = new InformerFactory(kc, config.watchNamespace).informer<AudioJob>('audiojobs', {
+    apiVersion: API_VERSION,
+    ...AUDIO_JOB,
   });
   const store = await openStore(config.store, config.storageRoot);
   const jobController = new Controller(
