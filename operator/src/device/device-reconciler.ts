@@ -21,26 +21,31 @@ import { isStatus } from '@switchforge/platform/lease';
 import { log } from '@switchforge/platform/log';
 import type { ReconcileResult, Reconciler } from '../machinery/controller.js';
 import { EventRecorder } from '../machinery/event-recorder.js';
-import { splitKey, type SupervisedInformer } from '@switchforge/platform/kube';
+import { splitKey, type Lister } from '@switchforge/platform/kube';
 import { applyRefusal } from './apply-refusal.js';
 import { computeDeviceStatus, leaseExpiry, statusChanged, type ObservedWorker } from './device-status.js';
 import { avoidedNodes, desiredDeployment, type WorkerSettings } from './desired-deployment.js';
-import type { NamespaceSetup } from './namespace-setup.js';
 
 export interface DeviceCaches {
-  devices: SupervisedInformer<Device>;
-  deployments: SupervisedInformer<V1Deployment>;
-  leases: SupervisedInformer<V1Lease>;
-  pods: SupervisedInformer<V1Pod>;
-  nodes: SupervisedInformer<V1Node>;
-  /** Leases in kube-node-lease: a node's kubelet (kwok here) renews one every few seconds. */
-  nodeLeases: SupervisedInformer<V1Lease>;
+  devices: Lister<Device>;
+  deployments: Lister<V1Deployment>;
+  leases: Lister<V1Lease>;
+  pods: Lister<V1Pod>;
+  nodes: Lister<V1Node>;
+  /** Leases in kube-node-lease: a node's kubelet renews one every few seconds. */
+  nodeLeases: Lister<V1Lease>;
 }
 
+/** The writes a reconcile makes, and nothing more (tests record them). */
 export interface DeviceClients {
-  objects: KubernetesObjectApi;
-  customObjects: CustomObjectsApi;
-  core: CoreV1Api;
+  objects: Pick<KubernetesObjectApi, 'patch'>;
+  customObjects: Pick<CustomObjectsApi, 'patchNamespacedCustomObjectStatus'>;
+  core: Pick<CoreV1Api, 'deleteNamespacedPod' | 'createNamespacedEvent'>;
+}
+
+/** What reconciling needs of the namespace setup. */
+export interface NamespaceEnsurer {
+  ensure(namespace: string): Promise<void>;
 }
 
 const SPEC_HASH = 'switchforge.io/spec-hash';
@@ -54,7 +59,7 @@ export class DeviceReconciler implements Reconciler {
     private readonly caches: DeviceCaches,
     private readonly clients: DeviceClients,
     private readonly settings: WorkerSettings,
-    private readonly namespaces: NamespaceSetup,
+    private readonly namespaces: NamespaceEnsurer,
     private readonly now: () => Date = () => new Date(),
   ) {
     this.events = new EventRecorder(clients.core, MANAGER, now);

@@ -14,7 +14,7 @@ export interface EventNote {
  */
 export class EventRecorder {
   constructor(
-    private readonly core: CoreV1Api,
+    private readonly core: Pick<CoreV1Api, 'createNamespacedEvent'>,
     private readonly component: string,
     private readonly now: () => Date = () => new Date(),
   ) {}

@@ -28,10 +28,29 @@ export interface InformerSpec<T extends KubernetesObject> {
 export type EventHandler<T> = (obj: T, kind: 'add' | 'update' | 'delete') => void;
 
 /**
+ * What a reconciler reads from a cache (controller-runtime's typed Lister): informers satisfy
+ * it, and a test hands a reconciler a plain list instead (`listerOf`).
+ */
+export interface Lister<T> {
+  get(name: string, namespace?: string): T | undefined;
+  list(namespace?: string): readonly T[];
+}
+
+/** A Lister over fixed objects, for reconciler tests. */
+export function listerOf<T extends KubernetesObject>(objects: readonly T[]): Lister<T> {
+  const inNamespace = (o: T, namespace?: string) =>
+    namespace === undefined || o.metadata?.namespace === namespace;
+  return {
+    get: (name, namespace) => objects.find((o) => o.metadata?.name === name && inNamespace(o, namespace)),
+    list: (namespace) => objects.filter((o) => inNamespace(o, namespace)),
+  };
+}
+
+/**
  * A client-node informer kept alive: its watch stops on any error other than 410 (which it
  * handles by re-listing), so this restarts it with capped backoff and reports when it has synced.
  */
-export class SupervisedInformer<T extends KubernetesObject> {
+export class SupervisedInformer<T extends KubernetesObject> implements Lister<T> {
   private readonly informer: Informer<T> & ObjectCache<T>;
   private stopped = false;
   private synced = false;
