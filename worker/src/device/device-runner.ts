@@ -37,10 +37,10 @@ interface RunningUnit {
 
 export interface DeviceRunnerOptions {
   device: string;
-  lease: LeaseLock;
+  lease: Pick<LeaseLock, 'tryAcquireOrRenew' | 'release' | 'options'>;
   renewIntervalMs: number;
   planner: CollectionPlanner;
-  writer: MetricWriter;
+  writer: RunnerWriter;
   /** Extra labels from the Device spec added to every sample. */
   extraLabels?: () => Readonly<Record<string, string>>;
   /** More annotations published on the Lease with the session state (configuration backups). */
@@ -50,6 +50,20 @@ export interface DeviceRunnerOptions {
   /** The memory watermark: while it sheds, the Device is Degraded/MemoryPressure. */
   memory?: Pick<MemoryGuard, 'shedding' | 'reading'>;
 }
+
+/** What the runner needs of the MetricWriter. */
+export type RunnerWriter = Pick<
+  MetricWriter,
+  | 'add'
+  | 'whenDrained'
+  | 'pause'
+  | 'resume'
+  | 'flush'
+  | 'dropped'
+  | 'droppedRecently'
+  | 'droppedUnderPressure'
+  | 'lastDropCause'
+>;
 
 /**
  * Drives one device: takes the per-device Lease, runs its collection units with reconnect
