@@ -199,7 +199,7 @@ describe('the switchforge chart', () => {
       'TEMPORAL_TLS_SERVER_NAME',
     ]);
     // Audio storage and source policy: read by the worker's modules the operator and the API share.
-    const audio = ['worker/src/audio/store/store-config.ts', 'worker/src/audio/sources/address-policy.ts'];
+    const audio = ['platform/src/audio/store/store-config.ts', 'platform/src/audio/source-address-policy.ts'];
     const readers: [string, string][] = [
       [
         'operator',
