@@ -19,7 +19,7 @@ async function device(): Promise<void> {
   // Loaded after startTelemetry: @opentelemetry/api has no proxy meter provider, so instruments
   // created before the SDK is registered would stay no-ops forever.
   const [{ runDeviceWorker }, { KubeConnection, loadKubeEndpoint }] = await Promise.all([
-    import('./device/device-worker.js'),
+    import('./device/device-process.js'),
     import('./kube/kube-connection.js'),
   ]);
   const kube = new KubeConnection(await loadKubeEndpoint());

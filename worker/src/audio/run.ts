@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   });
   // Loaded after startTelemetry: @opentelemetry/api has no proxy meter provider, so instruments
   // created before the SDK is registered would stay no-ops forever.
-  const { runAudioWorkerProcess } = await import('./main.js');
+  const { runAudioWorkerProcess } = await import('./audio-process.js');
   const { PostgresResultSink } = await import('./result-sink-postgres.js');
   const db = {
     url: env.SWITCHFORGE_DATABASE_URL,

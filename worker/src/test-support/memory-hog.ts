@@ -2,7 +2,7 @@
  * A device worker's writer and live ring filling up while PostgreSQL is down, at `HOG_RATE`
  * updates/s (default 200,000: twice the full rate the ingest benchmark drives a worker at), for
  * memory-guard.test.ts. `--guard` wires the MemoryGuard to them as
- * device-worker.ts does; without it the process grows until V8 or the kernel kills it.
+ * device-process.ts does; without it the process grows until V8 or the kernel kills it.
  * Prints one JSON line with what happened and exits 0 after `SECONDS`.
  */
 import { LiveFeed } from '../live/live-feed.js';
