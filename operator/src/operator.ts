@@ -28,6 +28,7 @@ import { CORE, InformerFactory } from '@switchforge/platform/kube/informer-facto
 import { DeviceReconciler, deviceKeyForLabels } from './device/device-reconciler.js';
 import { NamespaceSetup } from './device/namespace-setup.js';
 import { readAudioOperatorConfig, startAudioJobControllers } from './audiojob/index.js';
+import { discoveryController } from './discovery/index.js';
 
 export function loadKubeConfig(): KubeConfig {
   const kc = new KubeConfig();
@@ -119,13 +120,19 @@ async function startControllers(config: OperatorConfig, kc: KubeConfig): Promise
       if (key) controller.enqueue(key);
     });
   }
+  const discovery = discoveryController(kc, informers, caches.devices);
+  const informersToRun = [...Object.values(caches), discovery.discoveries];
   // Caches first, then reconcile: a reconcile must never see a half-listed world.
-  await Promise.all(Object.values(caches).map((c) => c.start()));
+  await Promise.all(informersToRun.map((c) => c.start()));
   controller.start();
-  log.info('controllers started', { devices: caches.devices.list().length });
+  discovery.controller.start();
+  log.info('controllers started', {
+    devices: caches.devices.list().length,
+    discoveries: discovery.discoveries.list().length,
+  });
 
   return async () => {
-    await controller.stop();
-    await Promise.all(Object.values(caches).map((c) => c.stop()));
+    await Promise.all([controller.stop(), discovery.controller.stop()]);
+    await Promise.all(informersToRun.map((c) => c.stop()));
   };
 }

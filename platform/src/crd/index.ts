@@ -9,6 +9,12 @@ export const DEVICE = {
   singular: 'device',
   crdName: `devices.${GROUP}`,
 } as const;
+export const DEVICE_DISCOVERY = {
+  kind: 'DeviceDiscovery',
+  plural: 'devicediscoveries',
+  singular: 'devicediscovery',
+  crdName: `devicediscoveries.${GROUP}`,
+} as const;
 export const AUDIO_JOB = {
   kind: 'AudioJob',
   plural: 'audiojobs',
@@ -20,3 +26,4 @@ export * from './conditions.js';
 export * from './device.js';
 export * from './audiojob.js';
 export * from './duration.js';
+export * from './devicediscovery.js';

@@ -9,7 +9,8 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import type { AudioJobSpec, AudioJobStatus } from './audiojob.js';
 import type { DeviceSpec, DeviceStatus } from './device.js';
-import { AUDIO_JOB, DEVICE, GROUP, VERSION } from './index.js';
+import type { DeviceDiscoverySpec, DeviceDiscoveryStatus, DeviceTemplate } from './devicediscovery.js';
+import { AUDIO_JOB, DEVICE, DEVICE_DISCOVERY, GROUP, VERSION } from './index.js';
 
 type DeepRequired<T> = T extends (infer U)[]
   ? DeepRequired<U>[]
@@ -189,14 +190,49 @@ const audioJobStatus: DeepRequired<AudioJobStatus> = {
   conditions: [condition],
 };
 
+const failedTarget = { address: '127.0.0.1', reason: 'Timeout', message: '' };
+const discoverySpec: DeepRequired<DeviceDiscoverySpec> = {
+  targets: ['127.0.0.1'],
+  probes: [{ protocol: 'gnmi', port: 1 }],
+  credentialsSecretRef: ref,
+  schedule: { every: '10m' },
+  concurrency: 1,
+  timeout: duration,
+  deviceTemplate: {
+    tls: deviceSpec.tls,
+    ssh: deviceSpec.ssh,
+    encoding: 'json',
+    subscriptionMode: 'poll',
+    pollInterval: duration,
+    subscriptions: deviceSpec.subscriptions,
+    labels: {},
+    resources: deviceSpec.resources,
+    backup: deviceSpec.backup,
+  } satisfies DeepRequired<DeviceTemplate>,
+};
+const discoveryStatus: DeepRequired<DeviceDiscoveryStatus> = {
+  observedGeneration: 1,
+  conditions: [condition],
+  lastRunTime: '2025-01-01T00:00:00Z',
+  found: [{ address: '127.0.0.1', protocol: 'gnmi', port: 1, device: 'x', conflict: '' }],
+  unreachable: [failedTarget],
+  refused: [failedTarget],
+  foundCount: 1,
+  unreachableCount: 1,
+  refusedCount: 1,
+  missingCount: 0,
+};
+
 describe('the TypeScript types and the CRD schemas', () => {
   const device = loadCrd('device.yaml');
   const audioJob = loadCrd('audiojob.yaml');
+  const discovery = loadCrd('devicediscovery.yaml');
 
   it('agree on the group, kinds and plural names', () => {
     for (const [{ crd }, names] of [
       [device, DEVICE],
       [audioJob, AUDIO_JOB],
+      [discovery, DEVICE_DISCOVERY],
     ] as const) {
       assert.equal(crd.spec.group, GROUP);
       assert.equal(crd.spec.names.kind, names.kind);
@@ -213,5 +249,23 @@ describe('the TypeScript types and the CRD schemas', () => {
   it('name the same AudioJob spec and status fields', () => {
     assertSameFields(audioJobSpec, audioJob.schema.properties?.spec, 'spec');
     assertSameFields(audioJobStatus, audioJob.schema.properties?.status, 'status');
+  });
+
+  it('name the same DeviceDiscovery spec and status fields', () => {
+    assertSameFields(discoverySpec, discovery.schema.properties?.spec, 'spec');
+    assertSameFields(discoveryStatus, discovery.schema.properties?.status, 'status');
+  });
+
+  it("declare the DeviceDiscovery's template with the Device spec's own schema, field by field", () => {
+    const template = discovery.schema.properties?.spec?.properties?.deviceTemplate?.properties ?? {};
+    const spec = device.schema.properties?.spec?.properties ?? {};
+    assert.ok(Object.keys(template).length > 0);
+    for (const [field, schema] of Object.entries(template)) {
+      assert.deepEqual(
+        schema,
+        spec[field],
+        `deviceTemplate.${field} differs from the Device's spec.${field}`,
+      );
+    }
   });
 });
