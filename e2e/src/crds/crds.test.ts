@@ -58,13 +58,14 @@ describe('Device and AudioJob CRDs on a real apiserver', () => {
   });
 
   it('the CRDs are accepted and become Established', async () => {
-    await ok(['apply', '-f', path('device.yaml'), '-f', path('audiojob.yaml')]);
+    await ok(['apply', '-f', path('device.yaml'), '-f', path('audiojob.yaml'), '-f', path('devicediscovery.yaml')]);
     await ok([
       'wait',
       '--for=condition=Established',
       '--timeout=60s',
       'crd/devices.switchforge.io',
       'crd/audiojobs.switchforge.io',
+      'crd/devicediscoveries.switchforge.io',
     ]);
   });
 

@@ -26,6 +26,8 @@ export async function installCrds(infra: Infra): Promise<void> {
     join(repoRoot, 'crds/device.yaml'),
     '-f',
     join(repoRoot, 'crds/audiojob.yaml'),
+    '-f',
+    join(repoRoot, 'crds/devicediscovery.yaml'),
   ]);
   if (r.code !== 0) throw new Error(`applying CRDs: ${r.stderr}`);
   const w = await infra.kubernetes.kubectl([
@@ -34,6 +36,7 @@ export async function installCrds(infra: Infra): Promise<void> {
     '--timeout=60s',
     'crd/devices.switchforge.io',
     'crd/audiojobs.switchforge.io',
+    'crd/devicediscoveries.switchforge.io',
   ]);
   if (w.code !== 0) throw new Error(`waiting for CRDs: ${w.stderr}`);
 }

@@ -30,6 +30,10 @@ export type NetconfMisbehaviour =
   | { readonly kind: 'rpc-error'; readonly errorTag: string };
 
 export interface NetconfSimulatorOptions {
+  /** A loopback address (default 127.0.0.1), e.g. 127.0.0.14 to stand for one switch of many. */
+  readonly host?: string;
+  /** 0 (default) picks a free port. */
+  readonly port?: number;
   readonly username?: string;
   readonly password?: string;
   /** An OpenSSH public key line accepted for public-key authentication. */
@@ -325,7 +329,7 @@ export async function startNetconfSimulator(
     });
   });
 
-  server.listen(0, '127.0.0.1');
+  server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
 
