@@ -64,6 +64,20 @@ describe('the chart RBAC, as rendered', () => {
     }
   });
 
+  test('reads Secrets, for DeviceDiscovery logins, only with discovery.enabled, and then only by get', async () => {
+    const secretRules = (ms: Manifest[]) =>
+      rulesOf(
+        ms.find(
+          (m) => m.kind === 'ClusterRole' && m.metadata.name === `${releaseName}-switchforge-operator`,
+        )!,
+      )
+        .filter((r) => r.resources?.includes('secrets'))
+        .map((r) => r.verbs.filter((v) => ['get', 'list', 'watch'].includes(v)));
+    assert.deepEqual(secretRules(manifests).flat(), []);
+    const enabled = (await template({ 'discovery.enabled': true })).manifests;
+    assert.deepEqual(secretRules(enabled).flat(), ['get']);
+  });
+
   test('lets the API neither write Secrets nor touch Deployments and pods beyond reading', () => {
     const api = roles(manifests).find((r) => r.metadata.name === `${releaseName}-switchforge-api`)!;
     for (const rule of rulesOf(api)) {
@@ -138,6 +152,13 @@ describe('the chart RBAC on a real kube-apiserver', () => {
     ['create', 'pods', false],
     ['patch', 'devices.switchforge.io:status', true],
     ['update', 'devices.switchforge.io', false],
+    ['create', 'devices.switchforge.io', true],
+    ['patch', 'devices.switchforge.io', true],
+    ['delete', 'devices.switchforge.io', false],
+    ['watch', 'devicediscoveries.switchforge.io', true],
+    ['patch', 'devicediscoveries.switchforge.io:status', true],
+    ['update', 'devicediscoveries.switchforge.io', false],
+    ['update', 'devicediscoveries.switchforge.io:finalizers', true],
     ['update', 'devices.switchforge.io:status', false],
     ['update', 'audiojobs.switchforge.io:finalizers', true],
     ['watch', 'leases.coordination.k8s.io', true],
