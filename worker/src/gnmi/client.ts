@@ -152,8 +152,9 @@ export class GnmiClient {
     return new Promise((resolve, reject) => {
       this.client.makeUnaryRequest<Req, Res>(
         def.path,
-        def.requestSerialize as (r: Req) => Buffer,
-        def.responseDeserialize as (b: Buffer) => Res,
+        // Res is the method's response type; the union of both methods' codecs cannot say so.
+        def.requestSerialize as unknown as (r: Req) => Buffer,
+        def.responseDeserialize as unknown as (b: Buffer) => Res,
         request,
         this.metadata(),
         { deadline: Date.now() + timeoutMs },
