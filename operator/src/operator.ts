@@ -120,19 +120,26 @@ async function startControllers(config: OperatorConfig, kc: KubeConfig): Promise
       if (key) controller.enqueue(key);
     });
   }
-  const discovery = discoveryController(kc, informers, caches.devices);
-  const informersToRun = [...Object.values(caches), discovery.discoveries];
   // Caches first, then reconcile: a reconcile must never see a half-listed world.
-  await Promise.all(informersToRun.map((c) => c.start()));
+  await Promise.all(Object.values(caches).map((c) => c.start()));
   controller.start();
-  discovery.controller.start();
-  log.info('controllers started', {
-    devices: caches.devices.list().length,
-    discoveries: discovery.discoveries.list().length,
+  log.info('controllers started', { devices: caches.devices.list().length });
+
+  // Discovery waits for its own cache without holding Devices back: `helm upgrade` does not add
+  // new CRDs, and an operator on a cluster without the DeviceDiscovery CRD still manages Devices.
+  const discovery = discoveryController(kc, informers, caches.devices);
+  let stopping = false;
+  void discovery.discoveries.start().then(async () => {
+    // Stopped while still listing: the informer may have started again after its stop.
+    if (stopping) return discovery.discoveries.stop();
+    discovery.controller.start();
+    log.info('discovery controller started', { discoveries: discovery.discoveries.list().length });
   });
 
   return async () => {
+    stopping = true;
+    await discovery.discoveries.stop();
     await Promise.all([controller.stop(), discovery.controller.stop()]);
-    await Promise.all(informersToRun.map((c) => c.stop()));
+    await Promise.all(Object.values(caches).map((c) => c.stop()));
   };
 }

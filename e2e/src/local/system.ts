@@ -60,6 +60,8 @@ export async function startSystem(
     join(repoRoot, 'crds/device.yaml'),
     '-f',
     join(repoRoot, 'crds/audiojob.yaml'),
+    '-f',
+    join(repoRoot, 'crds/devicediscovery.yaml'),
   ]);
   await must([
     'wait',
@@ -67,6 +69,7 @@ export async function startSystem(
     '--timeout=60s',
     'crd/devices.switchforge.io',
     'crd/audiojobs.switchforge.io',
+    'crd/devicediscoveries.switchforge.io',
   ]);
   for (const ns of [SYSTEM_NAMESPACE, LAB_NAMESPACE]) {
     await must(
