@@ -60,9 +60,13 @@ build() { # tag containerfile context [build args...]
 # The files of the tree (tracked and untracked-not-ignored, as they are on disk) that enter an
 # image: its Containerfile's inputs without tests and docs, which change nothing in the image.
 files_of() { # pathspec...
-  git -C "$repo" ls-files -z --cached --others --exclude-standard --deduplicate -- "$@" \
-    ':(exclude)*.test.ts' ':(exclude)*.md' ':(exclude)**/tests/**' |
-    while IFS= read -r -d '' f; do [ -f "$f" ] && printf '%s\0' "$f"; done | sort -z
+  # Filtered here rather than by exclude pathspecs: git 2.39 drops every file when an exclude
+  # pathspec meets a single directory pathspec (`-- images/base ':(exclude)*.md'` lists nothing).
+  git -C "$repo" ls-files -z --cached --others --exclude-standard --deduplicate -- "$@" |
+    while IFS= read -r -d '' f; do
+      case "$f" in *.test.ts | *.md | */tests/*) continue ;; esac
+      [ -f "$f" ] && printf '%s\0' "$f"
+    done | sort -z
 }
 key_of() { # label extra-string pathspec...
   local label=$1 extra=$2

@@ -1,4 +1,4 @@
-import type { V1Deployment, V1Volume, V1VolumeMount, V1EnvVar } from '@kubernetes/client-node';
+import type { V1Deployment, V1EnvVar, V1Toleration, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { API_VERSION, DEVICE, type Device } from '@switchforge/platform/crd';
 import {
   LABEL_COMPONENT,
@@ -33,6 +33,9 @@ export interface WorkerSettings {
   otlpEndpoint?: string;
   leaseDurationSeconds: number;
   extraEnv?: V1EnvVar[];
+  /** Where workers may run: added to the operator's own affinity and tolerations. */
+  nodeSelector?: Record<string, string>;
+  tolerations?: V1Toleration[];
 }
 
 export const HEALTH_PORT = 8080;
@@ -221,7 +224,11 @@ export function desiredDeployment(
               effect: 'NoExecute',
               tolerationSeconds: 10,
             },
+            ...(settings.tolerations ?? []),
           ],
+          ...(settings.nodeSelector && Object.keys(settings.nodeSelector).length > 0
+            ? { nodeSelector: settings.nodeSelector }
+            : {}),
           containers: [
             {
               name: 'worker',
