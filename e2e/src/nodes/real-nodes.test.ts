@@ -9,15 +9,10 @@ import { createServer, type Server } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_IMAGES } from '@switchforge/platform/image-layout';
 import { KUBERNETES_SERVICE_IP, NODE_NETWORK, inCidr } from './addresses.js';
-import { exposeToRealNodes, REAL_NODE_LABEL, REAL_NODE_TAINT } from './real-nodes.js';
+import { exposeToRealNodes, REAL_NODE_LABEL } from './real-nodes.js';
+import { onRealNodes } from './workloads.js';
 import { run } from '../infra/processes.js';
 import { useInfra, waitFor, type Infra } from '../infra/suite.js';
-
-/** What every pod meant for the real nodes carries (they are tainted beside kwok nodes). */
-export const onRealNodes = {
-  nodeSelector: { [REAL_NODE_LABEL]: 'true' },
-  tolerations: [{ key: REAL_NODE_TAINT.key, operator: 'Exists', effect: REAL_NODE_TAINT.effect }],
-};
 
 /** The chart's pod and container securityContext (charts/switchforge/templates/_helpers.tpl). */
 const restricted = {

@@ -15,6 +15,11 @@ import {
 } from '@switchforge/platform/device-worker';
 import { quantityValue } from '@switchforge/platform/quantity';
 import {
+  CONTAINER_SECURITY_CONTEXT,
+  POD_SECURITY_CONTEXT,
+  SECRET_FILE_MODE,
+} from '@switchforge/platform/image-layout';
+import {
   expectedUpdatesPerSecond,
   mebibytes,
   parseQuantityBytes,
@@ -94,7 +99,7 @@ export function desiredDeployment(
   // Optional: a missing Secret would hold the pod in ContainerCreating with the cause only in a
   // kubelet Event; started, the worker names the Secret and key in the Device's status instead.
   const secretVolume = (volume: string, secretName: string, mountPath: string) => {
-    volumes.push({ name: volume, secret: { secretName, defaultMode: 0o400, optional: true } });
+    volumes.push({ name: volume, secret: { secretName, defaultMode: SECRET_FILE_MODE, optional: true } });
     mounts.push({ name: volume, mountPath, readOnly: true });
   };
   secretVolume('credentials', spec.credentials.secretRef.name, SECRET_MOUNTS.credentials);
@@ -189,9 +194,8 @@ export function desiredDeployment(
           automountServiceAccountToken: true,
           terminationGracePeriodSeconds: 30,
           securityContext: {
-            runAsNonRoot: true,
-            runAsUser: 65532,
-            seccompProfile: { type: 'RuntimeDefault' },
+            ...POD_SECURITY_CONTEXT,
+            seccompProfile: { ...POD_SECURITY_CONTEXT.seccompProfile },
           },
           ...(avoidNodes.length > 0
             ? {
@@ -251,9 +255,8 @@ export function desiredDeployment(
               },
               readinessProbe: { httpGet: { path: '/readyz', port: HEALTH_PORT }, periodSeconds: 5 },
               securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                capabilities: { drop: ['ALL'] },
+                ...CONTAINER_SECURITY_CONTEXT,
+                capabilities: { drop: [...CONTAINER_SECURITY_CONTEXT.capabilities.drop] },
               },
             },
           ],
