@@ -238,6 +238,8 @@ export function desiredDeployment(
               name: 'worker',
               image: settings.image,
               imagePullPolicy: settings.imagePullPolicy,
+              // A worker that dies before it can report shows its last log lines on the Device.
+              terminationMessagePolicy: 'FallbackToLogsOnError',
               command: settings.command,
               workingDir: settings.workingDir,
               env,
