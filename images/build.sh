@@ -8,7 +8,8 @@
 # an unchanged tree builds nothing and a changed TypeScript file rebuilds the app and audio
 # images only. Archives and index.json live in $SWITCHFORGE_CACHE/images (see index.json's
 # format at write_index below).
-#   usage: images/build.sh [app] [audio]   (default: app; base is built when an image needs it)
+#   switchforge-pause  the local nodes' pod sandbox (images/pause), for containerd's sandbox_image
+#   usage: images/build.sh [app] [audio] [pause]   (default: app; base is built when an image needs it)
 #   SWITCHFORGE_CACHE             cache root (default ~/.cache/switchforge)
 #   SWITCHFORGE_DEBIAN_MIRROR     default http://deb.debian.org/debian (what apt here uses)
 #   SWITCHFORGE_DEBIAN_SECURITY   default http://deb.debian.org/debian-security
@@ -32,7 +33,7 @@ log() { printf '[images %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 wanted=("$@")
 [ ${#wanted[@]} -gt 0 ] || wanted=(app)
 for w in "${wanted[@]}"; do
-  case "$w" in app | audio) ;; *) echo "usage: images/build.sh [app] [audio]" >&2; exit 2 ;; esac
+  case "$w" in app | audio | pause) ;; *) echo "usage: images/build.sh [app] [audio] [pause]" >&2; exit 2 ;; esac
 done
 
 # One builder at a time (test suites may ask at once); a second waits, then finds the cache warm.
@@ -59,9 +60,13 @@ build() { # tag containerfile context [build args...]
 # The files of the tree (tracked and untracked-not-ignored, as they are on disk) that enter an
 # image: its Containerfile's inputs without tests and docs, which change nothing in the image.
 files_of() { # pathspec...
-  git -C "$repo" ls-files -z --cached --others --exclude-standard --deduplicate -- "$@" \
-    ':(exclude)*.test.ts' ':(exclude)*.md' ':(exclude)**/tests/**' |
-    while IFS= read -r -d '' f; do [ -f "$f" ] && printf '%s\0' "$f"; done | sort -z
+  # Filtered here rather than by exclude pathspecs: git 2.39 drops every file when an exclude
+  # pathspec meets a single directory pathspec (`-- images/base ':(exclude)*.md'` lists nothing).
+  git -C "$repo" ls-files -z --cached --others --exclude-standard --deduplicate -- "$@" |
+    while IFS= read -r -d '' f; do
+      case "$f" in *.test.ts | *.md | */tests/*) continue ;; esac
+      [ -f "$f" ] && printf '%s\0' "$f"
+    done | sort -z
 }
 key_of() { # label extra-string pathspec...
   local label=$1 extra=$2
@@ -188,6 +193,20 @@ ensure_audio() {
   export_image switchforge-audio "$AUDIO_REF" "$key"
   rm -rf "$WORK/audio"
   log "switchforge-audio: built in $((SECONDS - t0)) s"
+}
+
+# --- pause ---------------------------------------------------------------------------------------
+PAUSE_REF="localhost/switchforge-pause:3.10"
+ensure_pause() {
+  local key
+  key=$(key_of pause "$(go env GOVERSION)" images/pause)
+  if [ "$(index_key switchforge-pause)" = "$key" ] && have_image "$PAUSE_REF"; then return 0; fi
+  log "switchforge-pause: building $PAUSE_REF (key $key)"
+  context_of "$WORK/pause" images/pause
+  (cd "$WORK/pause/images/pause" && CGO_ENABLED=0 GOFLAGS= GO111MODULE=off go build -trimpath -ldflags "-s -w" -o pause main.go)
+  build "$PAUSE_REF" "$WORK/pause/images/pause/Containerfile" "$WORK/pause/images/pause"
+  export_image switchforge-pause "$PAUSE_REF" "$key"
+  rm -rf "$WORK/pause"
 }
 
 for w in "${wanted[@]}"; do "ensure_$w"; done

@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 log() { printf '[deps %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-APT_PACKAGES=(postgresql-15 postgresql-contrib openssl util-linux procps ca-certificates python3-venv)
+# containerd, runc, the CNI plugins, iptables, conntrack and iproute2: the local real nodes.
+APT_PACKAGES=(postgresql-15 postgresql-contrib openssl util-linux procps ca-certificates python3-venv
+  containerd runc containernetworking-plugins iptables conntrack iproute2)
 bash e2e/bin/apt-install.sh "${APT_PACKAGES[@]}"
 
 # npm: reinstall only when the lockfile changed since the last install.

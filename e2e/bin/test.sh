@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (`npm test`): installs what is missing, starts the real servers once for the
-# whole run (PostgreSQL, Kubernetes control plane with kwok nodes, Temporal), runs typecheck,
+# whole run (PostgreSQL, Kubernetes control plane with kwok nodes and two real nodes, Temporal), runs typecheck,
 # lint, the compiled build, every TypeScript test file and the Python tests, then stops the servers.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,7 +22,7 @@ export SWITCHFORGE_STATE_DIR="$state" SWITCHFORGE_INFRA_STATE="$state"
 cleanup() { node --import tsx e2e/src/infra/cli.ts down >/dev/null 2>&1 || true; rm -rf "$state"; }
 trap cleanup EXIT
 echo "== starting infrastructure"
-node --import tsx e2e/src/infra/cli.ts up
+node --import tsx e2e/src/infra/cli.ts up postgres kubernetes temporal nodes
 # The CRDs once for the run: suites applying them at the same moment would race to create them.
 "${SWITCHFORGE_CACHE:-$HOME/.cache/switchforge}/bin/kubectl" --kubeconfig "$state/kubernetes/admin.kubeconfig" apply --server-side -f crds/device.yaml -f crds/audiojob.yaml -f crds/devicediscovery.yaml >/dev/null
 

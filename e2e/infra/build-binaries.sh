@@ -32,12 +32,15 @@ progress() { # label
 
 have() { [ -x "$BIN/$1" ] && [ "$(cat "$BIN/$1.version" 2>/dev/null)" = "$2" ]; }
 
-build_kubernetes() {
-  local names=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
-  local missing=0 n
+# k8s.io/kubernetes commands, all from one wrapper module.
+#   build_k8s_cmds label name...   (each name is a k8s.io/kubernetes/cmd/<name> package)
+build_k8s_cmds() {
+  local label=$1
+  shift
+  local names=("$@") missing=0 n
   for n in "${names[@]}"; do have "$n" "$K8S_VERSION" || missing=1; done
   [ $missing = 0 ] && return 0
-  log "kubernetes $K8S_VERSION: kube-apiserver, kube-controller-manager, kube-scheduler, kubectl (cold: 15-30 min on 2 cores)"
+  log "kubernetes $K8S_VERSION: ${names[*]} (cold: 15-30 min on 2 cores)"
   local dir="$WORK/kubernetes-$K8S_VERSION" minor="${K8S_VERSION#v1.}"
   minor="${minor%%.*}"
   mkdir -p "$dir"
@@ -54,17 +57,19 @@ build_kubernetes() {
     sed -n 's#^\t\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\t\1 => \1 '"$stage"'#p' "$gomod"
     echo ")"
   } > "$dir/go.mod"
-  (cd "$dir" && go mod download k8s.io/kubernetes && go get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION" \
-      k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl >/dev/null 2>&1 || true)
+  local pkgs=()
+  for n in "${names[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$n"); done
+  (cd "$dir" && go mod download k8s.io/kubernetes && go get "${pkgs[0]}@$K8S_VERSION" "${pkgs[@]:1}" >/dev/null 2>&1 || true)
   local ld="-s -w"
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ld="$ld -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
   done
-  (cd "$dir" && go build -v -trimpath -ldflags "$ld" -o "$dir/out/" \
-     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-     k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl 2>&1 | progress kubernetes)
+  (cd "$dir" && go build -v -trimpath -ldflags "$ld" -o "$dir/out/" "${pkgs[@]}" 2>&1 | progress "$label")
   for n in "${names[@]}"; do install -m 0755 "$dir/out/$n" "$BIN/$n"; echo "$K8S_VERSION" > "$BIN/$n.version"; done
 }
+build_kubernetes() { build_k8s_cmds kubernetes kube-apiserver kube-controller-manager kube-scheduler kubectl; }
+# The local cluster's real nodes: the kubelet and kube-proxy of the control plane's version.
+build_nodes() { build_k8s_cmds nodes kubelet kube-proxy; }
 
 # One Go main package, built in a throwaway module that requires it at a pinned version.
 build_module_cmd() { # name module version package
@@ -106,6 +111,24 @@ build_helm() {
 build_versitygw() { build_module_cmd versitygw github.com/versity/versitygw "$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw; }
 build_gnmi-fake() { build_module_cmd gnmi-fake-server github.com/openconfig/gnmi "$GNMI_VERSION" github.com/openconfig/gnmi/testing/fake/gnmi/cmd/fake_server; }
 
+# CoreDNS for the local cluster, with the plugins e2e/infra/coredns/main.go names.
+COREDNS_VERSION=v1.14.7
+build_coredns() {
+  local src version
+  src="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/coredns/main.go"
+  version="$COREDNS_VERSION+$(sha256sum "$src" | cut -c1-12)"
+  have coredns "$version" && return 0
+  log "coredns $COREDNS_VERSION with the plugins of $src"
+  local dir="$WORK/coredns-$COREDNS_VERSION"
+  mkdir -p "$dir"
+  printf 'module switchforge.local/coredns-build\ngo 1.24\n' > "$dir/go.mod"
+  cp "$src" "$dir/main.go"
+  (cd "$dir" && go get "github.com/coredns/coredns@$COREDNS_VERSION" && go mod tidy \
+    && go build -v -trimpath -ldflags "-s -w" -o "$dir/coredns" . 2>&1 | progress coredns)
+  install -m 0755 "$dir/coredns" "$BIN/coredns"
+  echo "$version" > "$BIN/coredns.version"
+}
+
 # Telegraf (the ingest benchmark's comparison) with only the plugins the benchmark runs: its
 # build tags select plugins, which cuts the build to about 30 s once the Go cache holds grpc (a
 # few minutes cold) instead of compiling hundreds of plugins. Not in the default targets.
@@ -124,6 +147,6 @@ build_telegraf() {
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(etcd kubernetes kwok temporal gnmi-fake helm versitygw)
+[ ${#targets[@]} -gt 0 ] || targets=(etcd kubernetes nodes coredns kwok temporal gnmi-fake helm versitygw)
 for t in "${targets[@]}"; do "build_$t"; done
 log "binaries ready in $BIN"

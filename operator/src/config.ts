@@ -5,6 +5,36 @@ import { APP_ROOT, DEFAULT_IMAGES, IMAGE_COMMANDS } from '@switchforge/platform/
 /** The device worker's container command: the image's compiled entry point (see IMAGE_COMMANDS). */
 export const DEFAULT_WORKER_COMMAND = IMAGE_COMMANDS.deviceWorker;
 
+/** A JSON-encoded environment value parsed by `inner`, its issues reported under the variable. */
+const jsonOf = <T extends z.ZodTypeAny>(inner: T, fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((s, ctx): z.infer<T> => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(s);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+      const r = inner.safeParse(parsed);
+      if (r.success) return r.data as z.infer<T>;
+      for (const issue of r.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message });
+      return z.NEVER;
+    });
+
+/** Where device workers may run (the chart's deviceWorker.nodeSelector and tolerations). */
+const tolerationSchema = z
+  .object({
+    key: z.string().optional(),
+    operator: z.enum(['Exists', 'Equal']).optional(),
+    value: z.string().optional(),
+    effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+    tolerationSeconds: z.number().int().optional(),
+  })
+  .strict();
+
 const schema = z.object({
   POD_NAME: z.string().default(`switchforge-operator-${process.pid}`),
   SWITCHFORGE_OPERATOR_NAMESPACE: z.string().default('switchforge-system'),
@@ -28,6 +58,8 @@ const schema = z.object({
     }),
   SWITCHFORGE_WORKER_WORKDIR: z.string().default(APP_ROOT),
   SWITCHFORGE_WORKER_PULL_POLICY: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
+  SWITCHFORGE_WORKER_NODE_SELECTOR: jsonOf(z.record(z.string(), z.string()), '{}'),
+  SWITCHFORGE_WORKER_TOLERATIONS: jsonOf(z.array(tolerationSchema), '[]'),
   SWITCHFORGE_WORKER_DATABASE_URL: z.string().min(1, 'the database URL device workers write to'),
   SWITCHFORGE_WORKER_LEASE_SECONDS: z.coerce.number().int().min(2).max(120).default(8),
   SWITCHFORGE_LEADER_LEASE_SECONDS: z.coerce.number().int().min(2).max(120).default(15),

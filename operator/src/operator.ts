@@ -107,6 +107,8 @@ async function startControllers(config: OperatorConfig, kc: KubeConfig): Promise
       // Memory comes from each Device's plan (platform/src/worker-memory.ts).
       defaultResources: { requests: { cpu: '50m' }, limits: {} },
       leaseDurationSeconds: config.SWITCHFORGE_WORKER_LEASE_SECONDS,
+      nodeSelector: config.SWITCHFORGE_WORKER_NODE_SELECTOR,
+      tolerations: config.SWITCHFORGE_WORKER_TOLERATIONS,
       ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
     },
     new NamespaceSetup(objects, config.SWITCHFORGE_WORKER_DATABASE_URL),

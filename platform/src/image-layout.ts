@@ -40,3 +40,26 @@ export const AUDIO_PYTHON_CWD = `${APP_ROOT}/python-workers`;
 
 /** The images' numeric user and group (non-root; the chart's securityContext runs as it). */
 export const IMAGE_UID = 65532;
+
+/**
+ * The pod securityContext of every pod the operator creates, the chart's podSecurityContext:
+ * the image's user, and its group owning the mounted Secrets (fsGroup), so that they can be read
+ * at 0440 without being world-readable.
+ */
+export const POD_SECURITY_CONTEXT = {
+  runAsNonRoot: true,
+  runAsUser: IMAGE_UID,
+  runAsGroup: IMAGE_UID,
+  fsGroup: IMAGE_UID,
+  seccompProfile: { type: 'RuntimeDefault' },
+} as const;
+
+/** The container securityContext: read-only root, no privilege escalation, no capabilities. */
+export const CONTAINER_SECURITY_CONTEXT = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'] },
+} as const;
+
+/** Mode of mounted Secret files: the owner and the pod's fsGroup read them, nobody else. */
+export const SECRET_FILE_MODE = 0o440;

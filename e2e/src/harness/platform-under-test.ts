@@ -59,7 +59,14 @@ export interface OperatorHandle {
  */
 export async function startOperator(
   infra: Infra,
-  options: { namespace: string; databaseUrl: string; identity?: string; env?: NodeJS.ProcessEnv },
+  options: {
+    namespace: string;
+    databaseUrl: string;
+    identity?: string;
+    env?: NodeJS.ProcessEnv;
+    /** Operator settings on top of the test defaults (e.g. where workers run, their image). */
+    config?: Record<string, string>;
+  },
 ): Promise<OperatorHandle> {
   let abort = new AbortController();
   let running: Promise<unknown>;
@@ -71,6 +78,7 @@ export async function startOperator(
       SWITCHFORGE_HEALTH_PORT: String(await freePort()),
       SWITCHFORGE_WORKER_DATABASE_URL: options.databaseUrl,
       SWITCHFORGE_LEADER_LEASE_SECONDS: '4',
+      ...options.config,
     });
     abort = new AbortController();
     running = runOperator(config, adminKubeConfig(infra), abort.signal, options.env ?? {});

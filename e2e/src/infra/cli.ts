@@ -8,8 +8,9 @@ import { repoRoot } from './paths.js';
 import { isAlive } from './processes.js';
 import { loadState, startStack, stopStack, type Component, type StackState } from './stack.js';
 import { STATE_ENV } from './suite.js';
+import { sweepRealNodes } from '../nodes/real-nodes.js';
 
-const ALL: Component[] = ['postgres', 'kubernetes', 'temporal', 'objectstore'];
+const ALL: Component[] = ['postgres', 'kubernetes', 'temporal', 'objectstore', 'nodes'];
 /** `up` with no names: what most suites share (the object store only on request). */
 const DEFAULT: Component[] = ['postgres', 'kubernetes', 'temporal'];
 const stateDir = process.env.SWITCHFORGE_STATE_DIR ?? join(repoRoot, '.run', 'infra');
@@ -25,6 +26,10 @@ function describe(state: StackState): string {
   if (state.temporal)
     lines.push(`temporal    ${state.temporal.address} (namespace ${state.temporal.namespace})`);
   if (state.objectstore) lines.push(`objectstore ${state.objectstore.endpoint} (Versity Gateway, S3)`);
+  if (state.realNodes) {
+    const nodes = Object.values(state.realNodes.nodes);
+    lines.push(`real nodes  ${nodes.map((n) => `${n.name} (${n.nodeIp})`).join(', ')}`);
+  }
   lines.push(`state       ${state.dir}  (${STATE_ENV}=${state.dir})`);
   return lines.join('\n');
 }
@@ -34,6 +39,7 @@ function running(state: StackState): boolean {
     ...(state.kubernetes ? Object.values(state.kubernetes.pids) : []),
     ...(state.temporal ? [state.temporal.pid] : []),
     ...(state.objectstore ? [state.objectstore.pid] : []),
+    ...(state.realNodes ? Object.values(state.realNodes.nodes).flatMap((n) => Object.values(n.pids)) : []),
   ];
   return pids.length === 0 || pids.every(isAlive);
 }
@@ -58,6 +64,8 @@ async function main(): Promise<void> {
     }
     case 'down':
       if (existing) await stopStack(existing, { removeDir: true });
+      // Namespaces and cgroups of real nodes whose run died before it could record or stop them.
+      await sweepRealNodes();
       console.log('stopped');
       return;
     case 'status':

@@ -10,7 +10,11 @@ import { join } from 'node:path';
 import { cacheDir, repoRoot } from './paths.js';
 
 /** The images images/build.sh builds, by the name of their archive (`<name>.oci.tar`). */
-export const IMAGE_NAMES = { app: 'switchforge', audio: 'switchforge-audio' } as const;
+export const IMAGE_NAMES = {
+  app: 'switchforge',
+  audio: 'switchforge-audio',
+  pause: 'switchforge-pause',
+} as const;
 
 export interface ImageEntry {
   /** The reference the image is tagged with inside its archive (the chart's default). */
@@ -36,9 +40,11 @@ export interface EnsureImagesOptions {
   audio?: boolean;
 }
 
-/** The app image and, when asked, the audio image as the index has them; built when stale. */
+/** The app and pause images and, when asked, the audio image as the index has them; built when stale. */
 export interface EnsuredImages {
   app: ImageEntry;
+  /** The pod sandbox image of the local nodes' containerd. */
+  pause: ImageEntry;
   audio?: ImageEntry;
   index: ImageIndex;
 }
@@ -49,7 +55,7 @@ export interface EnsuredImages {
  */
 export async function ensureImages(options: EnsureImagesOptions = {}): Promise<EnsuredImages> {
   mkdirSync(imagesDir, { recursive: true });
-  const targets = options.audio ? ['app', 'audio'] : ['app'];
+  const targets = options.audio ? ['app', 'pause', 'audio'] : ['app', 'pause'];
   // Progress goes to a log of its own (a cold audio build takes minutes); its tail explains a failure.
   const logFile = join(imagesDir, 'build.log');
   const log = openSync(logFile, 'w');
@@ -73,6 +79,7 @@ export async function ensureImages(options: EnsureImagesOptions = {}): Promise<E
   };
   return {
     app: entry(IMAGE_NAMES.app),
+    pause: entry(IMAGE_NAMES.pause),
     ...(options.audio ? { audio: entry(IMAGE_NAMES.audio) } : {}),
     index,
   };

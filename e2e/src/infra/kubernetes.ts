@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
+import { SERVICE_CIDR } from '../nodes/addresses.js';
 import { createClusterPki, type ClusterPki } from './pki.js';
 import { binary } from './paths.js';
 import { canConnect, freePort, waitFor } from './ports.js';
@@ -16,9 +17,14 @@ export interface KubernetesInfo {
   logDir: string;
   /** Second octet of this cluster's pod addresses (127.N.<node>.x): distinct per cluster. */
   podNetwork: number;
+  /** The kube-apiserver's secure port on 127.0.0.1 (the real nodes reach it through the relay). */
+  apiPort: number;
+  /**
+   * The Unix socket of the kube-apiserver's egress to nodes and pods (HTTP CONNECT): the real
+   * nodes' relay serves it from inside their network (e2e/src/nodes/relay.ts).
+   */
+  egressSocket: string;
 }
-
-const SERVICE_CIDR = '10.96.0.0/16';
 
 function kubeconfigYaml(server: string, pki: ClusterPki): string {
   return [
@@ -110,6 +116,25 @@ export async function startKubernetes(stateDir: string, nodeCount = 3): Promise<
 
   const apiPort = await freePort();
   const server = `https://127.0.0.1:${apiPort}`;
+  // Kubelets on the real nodes are reached only through their network's relay, never by a route
+  // from this machine (DEVELOPERS.md: network rules), and by InternalIP, never by a DNS lookup.
+  const egressSocket = join(dir, 'egress.sock');
+  const egressConfig = join(dir, 'egress-selector.yaml');
+  writeFileSync(
+    egressConfig,
+    [
+      'apiVersion: apiserver.k8s.io/v1beta1',
+      'kind: EgressSelectorConfiguration',
+      'egressSelections:',
+      '- name: cluster',
+      '  connection:',
+      '    proxyProtocol: HTTPConnect',
+      '    transport:',
+      '      uds:',
+      `        udsName: ${egressSocket}`,
+      '',
+    ].join('\n'),
+  );
   pids['kube-apiserver'] = startDetached(
     binary('kube-apiserver'),
     [
@@ -128,6 +153,11 @@ export async function startKubernetes(stateDir: string, nodeCount = 3): Promise<
       '--allow-privileged=true',
       '--enable-priority-and-fairness=false',
       '--endpoint-reconciler-type=none',
+      `--egress-selector-config-file=${egressConfig}`,
+      '--kubelet-preferred-address-types=InternalIP',
+      `--kubelet-client-certificate=${pki.kubeletClientCert}`,
+      `--kubelet-client-key=${pki.kubeletClientKey}`,
+      `--kubelet-certificate-authority=${pki.caCert}`,
       '--v=1',
     ],
     join(logDir, 'kube-apiserver.log'),
@@ -182,7 +212,17 @@ export async function startKubernetes(stateDir: string, nodeCount = 3): Promise<
   // Random per cluster, so that clusters running side by side (a dedicated one beside the shared
   // one in a test run) do not hand out the same pod addresses.
   const podNetwork = 16 + Math.floor(Math.random() * 235);
-  const info: KubernetesInfo = { server, kubeconfig, pki, nodes: {}, pids, logDir, podNetwork };
+  const info: KubernetesInfo = {
+    server,
+    kubeconfig,
+    pki,
+    nodes: {},
+    pids,
+    logDir,
+    podNetwork,
+    apiPort,
+    egressSocket,
+  };
   for (let i = 0; i < nodeCount; i++) await addNode(info, `kwok-node-${i}`);
   await waitFor(
     `${nodeCount} Ready kwok nodes`,

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { OUTSIDE_ADDRESS } from '../nodes/addresses.js';
 import { runChecked } from './processes.js';
 
 /** Certificate files of the local control plane, all PEM, as envtest lays them out. */
@@ -10,6 +11,9 @@ export interface ClusterPki {
   servingKey: string;
   adminCert: string;
   adminKey: string;
+  /** The kube-apiserver's client certificate towards kubelets (logs, exec, port-forward). */
+  kubeletClientCert: string;
+  kubeletClientKey: string;
   serviceAccountKey: string;
   serviceAccountPub: string;
 }
@@ -18,7 +22,8 @@ async function openssl(args: string[]): Promise<void> {
   await runChecked('openssl', args);
 }
 
-async function issue(
+/** A key and a certificate signed by `ca`, with the given subject and X.509 v3 extensions. */
+export async function issueCertificate(
   dir: string,
   name: string,
   subject: string,
@@ -64,7 +69,9 @@ async function issue(
   return { cert, key };
 }
 
-/** A throwaway CA, the apiserver's serving certificate, an admin client and the SA signing key. */
+/**
+ * A throwaway CA, the apiserver's serving certificate (also for the address the real nodes reach
+ * it on), an admin client and the SA signing key. */
 export async function createClusterPki(dir: string): Promise<ClusterPki> {
   const caKey = join(dir, 'ca.key');
   const caCert = join(dir, 'ca.crt');
@@ -88,7 +95,7 @@ export async function createClusterPki(dir: string): Promise<ClusterPki> {
     'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
   ]);
   const ca = { cert: caCert, key: caKey };
-  const serving = await issue(
+  const serving = await issueCertificate(
     dir,
     'apiserver',
     '/CN=kube-apiserver',
@@ -97,14 +104,26 @@ export async function createClusterPki(dir: string): Promise<ClusterPki> {
       'basicConstraints=CA:FALSE',
       'keyUsage=critical,digitalSignature,keyEncipherment',
       'extendedKeyUsage=serverAuth',
-      'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc',
+      `subjectAltName=IP:127.0.0.1,IP:10.96.0.1,IP:${OUTSIDE_ADDRESS},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc`,
       '',
     ].join('\n'),
   );
-  const admin = await issue(
+  const admin = await issueCertificate(
     dir,
     'admin',
     '/O=system:masters/CN=switchforge-admin',
+    ca,
+    [
+      'basicConstraints=CA:FALSE',
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+      'extendedKeyUsage=clientAuth',
+      '',
+    ].join('\n'),
+  );
+  const kubeletClient = await issueCertificate(
+    dir,
+    'apiserver-kubelet-client',
+    '/O=system:masters/CN=kube-apiserver-kubelet-client',
     ca,
     [
       'basicConstraints=CA:FALSE',
@@ -124,6 +143,8 @@ export async function createClusterPki(dir: string): Promise<ClusterPki> {
     servingKey: serving.key,
     adminCert: admin.cert,
     adminKey: admin.key,
+    kubeletClientCert: kubeletClient.cert,
+    kubeletClientKey: kubeletClient.key,
     serviceAccountKey,
     serviceAccountPub,
   };

@@ -35,6 +35,9 @@ export async function run(
       if (timer) clearTimeout(timer);
       resolveRun({ code: code ?? (signal ? 128 : 1), stdout, stderr });
     });
+    // A command that exits before reading its input (an early error) closes the pipe: its exit
+    // code and stderr say why, the EPIPE on our side adds nothing.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }

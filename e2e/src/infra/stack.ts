@@ -1,13 +1,19 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startRealNodes, stopRealNodes, type RealNodes } from '../nodes/real-nodes.js';
+import { ensureImages } from './images.js';
 import { startKubernetes, type KubernetesInfo } from './kubernetes.js';
 import { startObjectStore, type ObjectStoreInfo } from './object-store.js';
 import { startPostgres, stopPostgres, type PostgresInfo } from './postgres.js';
 import { stopProcess } from './processes.js';
 import { startTemporal, type TemporalInfo } from './temporal.js';
 
-export type Component = 'postgres' | 'kubernetes' | 'temporal' | 'objectstore';
+/** `nodes`: real nodes (e2e/src/nodes) joined to the control plane, which starts with them. */
+export type Component = 'postgres' | 'kubernetes' | 'temporal' | 'objectstore' | 'nodes';
+
+/** Real nodes of a cluster that also has kwok nodes carry a taint, so only pods meant for them land there. */
+export const REAL_NODE_COUNT = 2;
 
 /** Where each running server listens; persisted so that another process can use or stop them. */
 export interface StackState {
@@ -16,9 +22,15 @@ export interface StackState {
   kubernetes?: KubernetesInfo;
   temporal?: TemporalInfo;
   objectstore?: ObjectStoreInfo;
+  realNodes?: RealNodes;
 }
 
 const STATE_FILE = 'state.json';
+
+/** Whether `state` has the component running (`nodes` are kept as `realNodes`). */
+export function hasComponent(state: StackState | undefined, component: Component): boolean {
+  return component === 'nodes' ? !!state?.realNodes : !!state?.[component];
+}
 
 export function newStateDir(): string {
   return mkdtempSync(join(tmpdir(), 'switchforge-'));
@@ -47,10 +59,27 @@ export async function startStack(state: StackState, components: readonly Compone
   if (components.includes('objectstore') && !state.objectstore) {
     jobs.push(startObjectStore(state.dir).then((o) => void (state.objectstore = o)));
   }
-  if (components.includes('kubernetes') && !state.kubernetes) {
+  const wantsNodes = components.includes('nodes') && !state.realNodes;
+  if ((components.includes('kubernetes') || wantsNodes) && !state.kubernetes) {
     jobs.push(startKubernetes(state.dir).then((k) => void (state.kubernetes = k)));
   }
-  const results = await Promise.allSettled(jobs);
+  const images = wantsNodes ? ensureImages() : undefined;
+  jobs.push(...(images ? [images.then(() => undefined)] : []));
+  const results: PromiseSettledResult<void>[] = await Promise.allSettled(jobs);
+  if (wantsNodes && !results.some((r) => r.status === 'rejected') && state.kubernetes && images) {
+    const built = await images;
+    try {
+      state.realNodes = await startRealNodes(state.kubernetes, state.dir, {
+        count: REAL_NODE_COUNT,
+        images: [built.pause.archive, built.app.archive],
+        pauseImage: built.pause.ref,
+        // The kwok nodes take every other pod: only pods that tolerate this land on the real ones.
+        taint: Object.keys(state.kubernetes.nodes).length > 0,
+      });
+    } catch (e) {
+      results.push({ status: 'rejected', reason: e } satisfies PromiseRejectedResult);
+    }
+  }
   saveState(state);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
@@ -62,6 +91,8 @@ export async function startStack(state: StackState, components: readonly Compone
 
 export async function stopStack(state: StackState, options: { removeDir?: boolean } = {}): Promise<void> {
   const stops: Promise<void>[] = [];
+  // The nodes first: their kubelets and DNS talk to the control plane until they are gone.
+  if (state.realNodes) await stopRealNodes(state.realNodes).catch(() => undefined);
   if (state.kubernetes) {
     const k = state.kubernetes;
     const pids = [

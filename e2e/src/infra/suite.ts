@@ -1,9 +1,18 @@
 import { kubectl, type KubernetesInfo } from './kubernetes.js';
-import { loadState, newStateDir, startStack, stopStack, type Component, type StackState } from './stack.js';
+import {
+  hasComponent,
+  loadState,
+  newStateDir,
+  startStack,
+  stopStack,
+  type Component,
+  type StackState,
+} from './stack.js';
 import type { PostgresInfo } from './postgres.js';
 import type { ObjectStoreInfo } from './object-store.js';
 import type { TemporalInfo } from './temporal.js';
 import type { CommandResult } from './processes.js';
+import type { RealNodes } from '../nodes/real-nodes.js';
 
 /** The env var through which the test command hands its running servers to every test file. */
 export const STATE_ENV = 'SWITCHFORGE_INFRA_STATE';
@@ -18,6 +27,8 @@ export interface Infra {
   temporal: TemporalInfo;
   /** Versity Gateway, an S3-compatible store. */
   objectstore: ObjectStoreInfo;
+  /** Real nodes (kubelet, containerd) joined to `kubernetes`; tainted when kwok nodes are there too. */
+  realNodes: RealNodes;
   state: StackState;
   /** Stops what this call started; servers shared through STATE_ENV are left running. */
   stop(): Promise<void>;
@@ -37,7 +48,7 @@ export async function useInfra(
   // A suite that stops or restarts a server gets its own, so it cannot disturb others.
   const sharedDir = options.dedicated ? undefined : process.env[STATE_ENV];
   const shared = sharedDir ? loadState(sharedDir) : undefined;
-  const missing = components.filter((c) => !shared?.[c]);
+  const missing = components.filter((c) => !hasComponent(shared, c));
   let own: StackState | undefined;
   if (missing.length > 0) own = await startStack({ dir: newStateDir() }, missing);
   const state: StackState = { dir: shared?.dir ?? own!.dir, ...shared, ...own };
@@ -58,6 +69,7 @@ export async function useInfra(
     postgres: state.postgres ?? (unavailable('postgres') as PostgresInfo),
     temporal: state.temporal ?? (unavailable('temporal') as TemporalInfo),
     objectstore: state.objectstore ?? (unavailable('objectstore') as ObjectStoreInfo),
+    realNodes: state.realNodes ?? (unavailable('nodes') as RealNodes),
     stop: async () => {
       if (own) await stopStack(own, { removeDir: true });
     },

@@ -38,6 +38,9 @@ interface RunningContainer {
   exited?: Promise<void>;
 }
 
+/** The nodes this runner plays the kubelet for (e2e/src/infra/kubernetes.ts names them). */
+const KWOK_NODE_PREFIX = 'kwok-';
+
 /**
  * Plays the kubelet for kwok nodes: every pod of ours that the scheduler bound to a node is run
  * as a local process with the container's command, args, env (Downward API and Secrets
@@ -150,7 +153,15 @@ export class PodRunner {
         continue;
       }
       // A kubelet knows the pod's IP before it starts containers: wait for kwok to assign it.
-      if (!node || !pod.status?.podIP || this.lostNodes.has(node) || existing) continue;
+      // Pods on the real nodes (e2e/src/nodes) have a kubelet of their own.
+      if (
+        !node ||
+        !node.startsWith(KWOK_NODE_PREFIX) ||
+        !pod.status?.podIP ||
+        this.lostNodes.has(node) ||
+        existing
+      )
+        continue;
       const entry: RunningContainer = { pod, container, restarts: 0, stopping: false };
       this.running.set(key, entry);
       void this.supervise(key, entry);

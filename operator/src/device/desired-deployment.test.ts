@@ -189,3 +189,25 @@ describe("the worker's memory follows what its Device asks for", () => {
     assert.equal(envOf(d).get('SWITCHFORGE_MEMORY_LIMIT_BYTES'), String(160 * 2 ** 20));
   });
 });
+
+describe('where the worker may run', () => {
+  test('the configured node selector and tolerations join the operator’s own lost-node tolerations', () => {
+    const d = desiredDeployment(device, {
+      ...settings,
+      nodeSelector: { 'switchforge.io/collectors': 'true' },
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'collectors', effect: 'NoSchedule' }],
+    });
+    const pod = d.spec!.template.spec!;
+    assert.deepEqual(pod.nodeSelector, { 'switchforge.io/collectors': 'true' });
+    assert.deepEqual(
+      pod.tolerations?.map((t) => t.key),
+      ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable', 'dedicated'],
+    );
+  });
+
+  test('without them the pod carries no node selector', () => {
+    const pod = desiredDeployment(device, { ...settings, nodeSelector: {} }).spec!.template.spec!;
+    assert.equal(pod.nodeSelector, undefined);
+    assert.equal(pod.tolerations?.length, 2);
+  });
+});

@@ -1,4 +1,4 @@
-import type { V1Deployment, V1Volume, V1VolumeMount, V1EnvVar } from '@kubernetes/client-node';
+import type { V1Deployment, V1EnvVar, V1Toleration, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { API_VERSION, DEVICE, type Device } from '@switchforge/platform/crd';
 import {
   LABEL_COMPONENT,
@@ -14,6 +14,11 @@ import {
   deviceLeaseName,
 } from '@switchforge/platform/device-worker';
 import { quantityValue } from '@switchforge/platform/quantity';
+import {
+  CONTAINER_SECURITY_CONTEXT,
+  POD_SECURITY_CONTEXT,
+  SECRET_FILE_MODE,
+} from '@switchforge/platform/image-layout';
 import {
   expectedUpdatesPerSecond,
   mebibytes,
@@ -33,6 +38,9 @@ export interface WorkerSettings {
   otlpEndpoint?: string;
   leaseDurationSeconds: number;
   extraEnv?: V1EnvVar[];
+  /** Where workers may run: added to the operator's own affinity and tolerations. */
+  nodeSelector?: Record<string, string>;
+  tolerations?: V1Toleration[];
 }
 
 export const HEALTH_PORT = 8080;
@@ -91,7 +99,7 @@ export function desiredDeployment(
   // Optional: a missing Secret would hold the pod in ContainerCreating with the cause only in a
   // kubelet Event; started, the worker names the Secret and key in the Device's status instead.
   const secretVolume = (volume: string, secretName: string, mountPath: string) => {
-    volumes.push({ name: volume, secret: { secretName, defaultMode: 0o400, optional: true } });
+    volumes.push({ name: volume, secret: { secretName, defaultMode: SECRET_FILE_MODE, optional: true } });
     mounts.push({ name: volume, mountPath, readOnly: true });
   };
   secretVolume('credentials', spec.credentials.secretRef.name, SECRET_MOUNTS.credentials);
@@ -186,9 +194,8 @@ export function desiredDeployment(
           automountServiceAccountToken: true,
           terminationGracePeriodSeconds: 30,
           securityContext: {
-            runAsNonRoot: true,
-            runAsUser: 65532,
-            seccompProfile: { type: 'RuntimeDefault' },
+            ...POD_SECURITY_CONTEXT,
+            seccompProfile: { ...POD_SECURITY_CONTEXT.seccompProfile },
           },
           ...(avoidNodes.length > 0
             ? {
@@ -221,12 +228,18 @@ export function desiredDeployment(
               effect: 'NoExecute',
               tolerationSeconds: 10,
             },
+            ...(settings.tolerations ?? []),
           ],
+          ...(settings.nodeSelector && Object.keys(settings.nodeSelector).length > 0
+            ? { nodeSelector: settings.nodeSelector }
+            : {}),
           containers: [
             {
               name: 'worker',
               image: settings.image,
               imagePullPolicy: settings.imagePullPolicy,
+              // A worker that dies before it can report shows its last log lines on the Device.
+              terminationMessagePolicy: 'FallbackToLogsOnError',
               command: settings.command,
               workingDir: settings.workingDir,
               env,
@@ -244,9 +257,8 @@ export function desiredDeployment(
               },
               readinessProbe: { httpGet: { path: '/readyz', port: HEALTH_PORT }, periodSeconds: 5 },
               securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                capabilities: { drop: ['ALL'] },
+                ...CONTAINER_SECURITY_CONTEXT,
+                capabilities: { drop: [...CONTAINER_SECURITY_CONTEXT.capabilities.drop] },
               },
             },
           ],

@@ -131,7 +131,15 @@ export class DeviceReconciler implements Reconciler {
 
     const { status, transitions } = computeDeviceStatus(
       device,
-      { ...(deployment ? { deployment } : {}), lease, holderPod, ...(applyRefused ? { applyRefused } : {}) },
+      {
+        ...(deployment ? { deployment } : {}),
+        lease,
+        holderPod,
+        ...(applyRefused ? { applyRefused } : {}),
+        workerPods: this.caches.pods
+          .list(namespace)
+          .filter((p) => p.metadata?.labels?.[LABEL_DEVICE] === name),
+      },
       now,
     );
     if (statusChanged(device.status, status, now)) {

@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { V1MicroTime, type V1Lease } from '@kubernetes/client-node';
-import type { Device } from '@switchforge/platform/crd';
+import { V1MicroTime, type V1Lease, type V1Pod } from '@kubernetes/client-node';
+import { DeviceConditionReason, type Device } from '@switchforge/platform/crd';
 import { ANNOTATION } from '@switchforge/platform/device-worker';
 import {
   computeDeviceStatus,
   connectedState,
   type ConnectedState,
   type ObservedWorker,
+  workerPodTrouble,
 } from './device-status.js';
 
 const now = new Date('2026-01-01T12:00:00Z');
@@ -130,4 +131,127 @@ test('a refused apply becomes a warning transition (an Event) once, not on every
   assert.equal(first.status.phase, 'Failed');
   const again = computeDeviceStatus({ ...device, status: first.status }, observed, now);
   assert.deepEqual(again.transitions, []);
+});
+
+const workerPod = (status: V1Pod['status'], limit?: string): V1Pod => ({
+  metadata: { name: 'leaf1-worker-abc', creationTimestamp: new Date('2026-01-01T11:59:00Z') },
+  spec: { containers: [{ name: 'worker', ...(limit ? { resources: { limits: { memory: limit } } } : {}) }] },
+  status,
+});
+const waitingFor = (reason: string, message: string): V1Pod['status'] => ({
+  containerStatuses: [
+    {
+      name: 'worker',
+      image: 'img',
+      imageID: '',
+      ready: false,
+      restartCount: 0,
+      state: { waiting: { reason, message } },
+    },
+  ],
+});
+
+test('what the kubelet and scheduler report about a worker that cannot start is the cause on the Device', () => {
+  const cases: [string, V1Pod, string, RegExp][] = [
+    [
+      'an image the node cannot get',
+      workerPod(
+        waitingFor('ErrImageNeverPull', 'Container image "img" is not present with pull policy of Never'),
+      ),
+      DeviceConditionReason.WorkerImageUnavailable,
+      /ErrImageNeverPull: Container image "img" is not present/,
+    ],
+    [
+      'a container the kubelet cannot create',
+      workerPod(waitingFor('CreateContainerConfigError', 'secret "db" not found')),
+      DeviceConditionReason.WorkerCannotStart,
+      /secret "db" not found/,
+    ],
+    [
+      'a crash loop, with the last termination message',
+      workerPod({
+        containerStatuses: [
+          {
+            name: 'worker',
+            image: 'img',
+            imageID: '',
+            ready: false,
+            restartCount: 3,
+            state: { waiting: { reason: 'CrashLoopBackOff' } },
+            lastState: {
+              terminated: { exitCode: 1, reason: 'Error', message: 'starting\nEACCES: permission denied' },
+            },
+          },
+        ],
+      }),
+      DeviceConditionReason.WorkerCrashLooping,
+      /exited with code 1: starting \| EACCES: permission denied \(3 restart/,
+    ],
+    [
+      'an OOM kill, with the limit',
+      workerPod(
+        {
+          containerStatuses: [
+            {
+              name: 'worker',
+              image: 'img',
+              imageID: '',
+              ready: false,
+              restartCount: 1,
+              state: { running: {} },
+              lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } },
+            },
+          ],
+        },
+        '96Mi',
+      ),
+      DeviceConditionReason.WorkerOOMKilled,
+      /exceeding its memory limit \(96Mi\)/,
+    ],
+    [
+      'no node that fits',
+      workerPod({
+        conditions: [
+          {
+            type: 'PodScheduled',
+            status: 'False',
+            reason: 'Unschedulable',
+            message: '0/3 nodes are available',
+          },
+        ],
+      }),
+      DeviceConditionReason.WorkerUnschedulable,
+      /0\/3 nodes are available/,
+    ],
+  ];
+  for (const [name, pod, reason, message] of cases) {
+    const state = connectedState(device, { workerPods: [pod] }, now);
+    assert.equal(state.reason, reason, name);
+    assert.equal(state.status, 'False', name);
+    assert.equal(state.phase, 'Failed', name);
+    assert.match(state.message, message, name);
+  }
+});
+
+test('a worker pod still starting, or one being deleted, is only pending', () => {
+  const starting = workerPod(waitingFor('ContainerCreating', ''));
+  assert.equal(
+    connectedState(device, { workerPods: [starting] }, now).reason,
+    DeviceConditionReason.WorkerPending,
+  );
+  const gone = {
+    ...workerPod(waitingFor('ErrImagePull', 'x')),
+    metadata: { name: 'old', deletionTimestamp: now },
+  };
+  assert.equal(workerPodTrouble([gone]), undefined);
+});
+
+test('a live collector Lease wins over an older pod’s trouble', () => {
+  const crashed = workerPod(waitingFor('CrashLoopBackOff', ''));
+  const state = connectedState(
+    device,
+    { workerPods: [crashed], lease: lease({ [ANNOTATION.sessionState]: 'connected' }) },
+    now,
+  );
+  assert.equal(state.reason, 'Connected');
 });

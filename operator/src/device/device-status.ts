@@ -19,6 +19,71 @@ export interface ObservedWorker {
   holderPod?: V1Pod;
   /** The apiserver refused the worker Deployment (`name` is the Deployment's). */
   applyRefused?: ApplyRefusal & { name: string };
+  /** The device's worker pods, for what the kubelet reports when one cannot start or keeps dying. */
+  workerPods?: V1Pod[];
+}
+
+export interface WorkerPodTrouble {
+  reason: DeviceConditionReason;
+  message: string;
+}
+
+const IMAGE_WAITING = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName']);
+const CONFIG_WAITING = new Set(['CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
+
+/**
+ * Why the device's newest worker pod is not collecting, as its kubelet and scheduler say: an
+ * image the node cannot get, a container it cannot create, a crash loop (with the last
+ * termination's message), an OOM kill, no node that fits. Undefined when nothing is wrong yet.
+ */
+export function workerPodTrouble(pods: readonly V1Pod[] | undefined): WorkerPodTrouble | undefined {
+  const live = (pods ?? []).filter((p) => !p.metadata?.deletionTimestamp);
+  const newest = live.sort((a, b) =>
+    String(b.metadata?.creationTimestamp ?? '').localeCompare(String(a.metadata?.creationTimestamp ?? '')),
+  )[0];
+  if (!newest) return undefined;
+  const pod = newest.metadata?.name ?? 'the worker pod';
+  const scheduled = newest.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
+    return {
+      reason: DeviceConditionReason.WorkerUnschedulable,
+      message: `${pod}: ${scheduled.message ?? 'no node fits'}`,
+    };
+  }
+  const container = newest.status?.containerStatuses?.[0];
+  if (!container) return undefined;
+  const waiting = container.state?.waiting;
+  const last = container.lastState?.terminated;
+  if (waiting?.reason && IMAGE_WAITING.has(waiting.reason)) {
+    return {
+      reason: DeviceConditionReason.WorkerImageUnavailable,
+      message: `${pod}: ${waiting.reason}: ${waiting.message ?? container.image}`,
+    };
+  }
+  if (waiting?.reason && CONFIG_WAITING.has(waiting.reason)) {
+    return {
+      reason: DeviceConditionReason.WorkerCannotStart,
+      message: `${pod}: ${waiting.reason}: ${waiting.message ?? ''}`,
+    };
+  }
+  if (last?.reason === 'OOMKilled') {
+    const limit = newest.spec?.containers?.[0]?.resources?.limits?.memory;
+    return {
+      reason: DeviceConditionReason.WorkerOOMKilled,
+      message: `${pod}: the worker was killed for exceeding its memory limit${limit ? ` (${limit})` : ''}, ${container.restartCount} restart(s)`,
+    };
+  }
+  if (
+    waiting?.reason === 'CrashLoopBackOff' ||
+    (last && (container.restartCount ?? 0) > 0 && !container.ready)
+  ) {
+    const said = last?.message?.trim().split('\n').slice(-3).join(' | ');
+    return {
+      reason: DeviceConditionReason.WorkerCrashLooping,
+      message: `${pod}: the worker exited ${last?.exitCode !== undefined ? `with code ${last.exitCode}` : ''}${said ? `: ${said}` : ''} (${container.restartCount} restart(s))`,
+    };
+  }
+  return undefined;
 }
 
 export interface ConnectedState {
@@ -155,6 +220,8 @@ export function connectedState(device: Device, observed: ObservedWorker, now: Da
     };
   }
   if (!leaseLive) {
+    const trouble = workerPodTrouble(observed.workerPods);
+    if (trouble) return { status: 'False', ...trouble, phase: 'Failed' };
     const available = observed.deployment?.status?.availableReplicas ?? 0;
     const message = observed.lease?.spec?.holderIdentity
       ? `the collector lease held by ${observed.lease.spec.holderIdentity} expired at ${expiry?.toISOString()}`

@@ -135,6 +135,16 @@ export const DeviceConditionReason = {
   /** The apiserver refused the worker Deployment the operator derived from the Device. */
   WorkerRejected: 'WorkerRejected',
   WorkerPending: 'WorkerPending',
+  /** The worker's image cannot be pulled (or is absent with imagePullPolicy Never). */
+  WorkerImageUnavailable: 'WorkerImageUnavailable',
+  /** The kubelet cannot create the worker's container (e.g. an env var from a missing Secret). */
+  WorkerCannotStart: 'WorkerCannotStart',
+  /** The worker keeps exiting; the message carries its last termination message. */
+  WorkerCrashLooping: 'WorkerCrashLooping',
+  /** The worker was killed for exceeding its memory limit. */
+  WorkerOOMKilled: 'WorkerOOMKilled',
+  /** No node can take the worker pod (resources, selectors, taints). */
+  WorkerUnschedulable: 'WorkerUnschedulable',
   Backoff: 'Backoff',
 } as const;
 export type DeviceConditionReason = (typeof DeviceConditionReason)[keyof typeof DeviceConditionReason];

@@ -1,6 +1,11 @@
 import type { V1Deployment, V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { LABEL_COMPONENT, LABEL_MANAGED_BY, LABEL_NAME, MANAGER } from '@switchforge/platform/device-worker';
 import { STORE_ENV } from '@switchforge/platform/audio/store/store-config';
+import {
+  CONTAINER_SECURITY_CONTEXT,
+  POD_SECURITY_CONTEXT,
+  SECRET_FILE_MODE,
+} from '@switchforge/platform/image-layout';
 import type { PoolConfig } from '../config.js';
 
 export const POOL_DEPLOYMENT = 'switchforge-audio-worker';
@@ -60,12 +65,18 @@ export function desiredPoolDeployment(
     volumes.push({ name: 'audio', emptyDir: {} });
     mounts.push({ name: 'audio', mountPath: target.storageRoot });
   }
+  // The root file system is read-only: Python and the worker write scratch files under /tmp only.
+  volumes.push({ name: 'tmp', emptyDir: {} });
+  mounts.push({ name: 'tmp', mountPath: '/tmp' });
   const tls = pool.temporalTls;
   if (tls) {
     // Mounted where the operator's copy is, so the same TEMPORAL_TLS_* paths hold in the workers.
     const files = Object.entries(tls.env).filter(([k]) => k.endsWith('_FILE'));
     const dirs = [...new Set(files.map(([, path]) => path.slice(0, path.lastIndexOf('/')) || '/'))];
-    volumes.push({ name: 'temporal-tls', secret: { secretName: tls.secretName, defaultMode: 0o440 } });
+    volumes.push({
+      name: 'temporal-tls',
+      secret: { secretName: tls.secretName, defaultMode: SECRET_FILE_MODE },
+    });
     for (const dir of dirs) mounts.push({ name: 'temporal-tls', mountPath: dir, readOnly: true });
   }
   return {
@@ -89,9 +100,8 @@ export function desiredPoolDeployment(
           // Running activities get this long to stop their Python children (the worker waits 10 s).
           terminationGracePeriodSeconds: 30,
           securityContext: {
-            runAsNonRoot: true,
-            runAsUser: 65532,
-            seccompProfile: { type: 'RuntimeDefault' },
+            ...POD_SECURITY_CONTEXT,
+            seccompProfile: { ...POD_SECURITY_CONTEXT.seccompProfile },
           },
           containers: [
             {
@@ -104,7 +114,10 @@ export function desiredPoolDeployment(
               ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
               resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '4Gi' } },
               volumeMounts: mounts,
-              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+              securityContext: {
+                ...CONTAINER_SECURITY_CONTEXT,
+                capabilities: { drop: [...CONTAINER_SECURITY_CONTEXT.capabilities.drop] },
+              },
             },
           ],
           volumes,
