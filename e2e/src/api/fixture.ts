@@ -12,8 +12,8 @@ import { deviceLeaseName } from '@switchforge/platform/device-worker';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../../../api/src/server.js';
 import { LiveFeed } from '../../../worker/src/live/live-feed.js';
 import { startLiveServer, type LiveServer } from '../../../worker/src/live/live-server.js';
-import { repoRoot } from '../infra/paths.js';
-import { useInfra, waitFor, type Infra } from '../infra/suite.js';
+import { repoRoot } from '@switchforge/testkit/paths';
+import { useInfra, waitFor, type Infra } from '@switchforge/testkit';
 
 export interface ApiFixture {
   infra: Infra;

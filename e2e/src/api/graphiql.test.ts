@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import type { ApiServer } from '../../../api/src/server.js';
-import { repoRoot } from '../infra/paths.js';
+import { repoRoot } from '@switchforge/testkit/paths';
 import { startApiFixture, type ApiFixture } from './fixture.js';
 
 let fx: ApiFixture | undefined;

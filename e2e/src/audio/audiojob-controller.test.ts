@@ -20,7 +20,7 @@ import type { DataSource } from 'typeorm';
 import { APP_ROOT, IMAGE_COMMANDS } from '@switchforge/platform/image-layout';
 import type { AudioJob } from '@switchforge/platform/crd';
 import { createDataSource, migrate } from '@switchforge/platform/db';
-import { useInfra, type Infra } from '../infra/suite.js';
+import { useInfra, type Infra } from '@switchforge/testkit';
 import {
   startAudioJobControllers,
   readAudioOperatorConfig,
@@ -38,7 +38,7 @@ import {
 } from '../../../worker/src/audio/worker.js';
 import { DEFAULT_HTTP_LIMITS } from '../../../worker/src/audio/sources/http.js';
 import { workflowIdForJob } from '@switchforge/platform/audio/workflow-id';
-import { isAlive } from '../infra/processes.js';
+import { isAlive } from '@switchforge/testkit/processes';
 
 const crd = (file: string) => fileURLToPath(new URL(`../../../crds/${file}`, import.meta.url));
 const suffix = randomBytes(4).toString('hex');

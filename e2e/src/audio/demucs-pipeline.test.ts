@@ -16,7 +16,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import { createDataSource, migrate } from '@switchforge/platform/db';
-import { useInfra, type Infra } from '../infra/suite.js';
+import { useInfra, type Infra } from '@switchforge/testkit';
 import { createActivities } from '../../../worker/src/audio/activities.js';
 import { startAudioJob } from '@switchforge/platform/audio/client';
 import { PostgresResultSink } from '../../../worker/src/audio/result-sink-postgres.js';

@@ -20,8 +20,8 @@ import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@o
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { AudioJob } from '@switchforge/platform/crd';
-import { run } from '../infra/processes.js';
-import { useInfra, type Infra } from '../infra/suite.js';
+import { run } from '@switchforge/testkit/processes';
+import { useInfra, type Infra } from '@switchforge/testkit';
 import { readAudioOperatorConfig, startAudioJobControllers } from '../../../operator/src/audiojob/index.js';
 import { createActivities } from '../../../worker/src/audio/activities.js';
 import { DEFAULT_HTTP_LIMITS } from '../../../worker/src/audio/sources/http.js';

@@ -26,7 +26,7 @@ import { writeFakePythonPackage } from '../../../worker/src/audio/test-support/f
 import { bundleAudioWorkflows, runAudioWorkers } from '../../../worker/src/audio/worker.js';
 import { createDataSource } from '@switchforge/platform/db';
 import { gql, startApiFixture, type ApiFixture } from '../api/fixture.js';
-import { useInfra, waitFor, type Infra } from '../infra/suite.js';
+import { useInfra, waitFor, type Infra } from '@switchforge/testkit';
 
 const suffix = randomBytes(3).toString('hex');
 let fx: ApiFixture;

@@ -30,9 +30,9 @@ import { jobPrefix, namespaceArea } from '@switchforge/platform/audio/storage-la
 import { MemoryResultSink } from '../../../worker/src/audio/test-support/memory-sink.js';
 import { traceContextClientInterceptor } from '@switchforge/platform/audio/trace-client-interceptor';
 import { bundleAudioWorkflows, runAudioWorkers } from '../../../worker/src/audio/worker.js';
-import { repoRoot } from '../infra/paths.js';
-import { run } from '../infra/processes.js';
-import { useInfra } from '../infra/suite.js';
+import { repoRoot } from '@switchforge/testkit/paths';
+import { run } from '@switchforge/testkit/processes';
+import { useInfra } from '@switchforge/testkit';
 import { formatSeconds, type Figure } from './figures.js';
 
 const MODEL = 'demucs_unittest';

@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { repoRoot } from '../infra/paths.js';
-import { run } from '../infra/processes.js';
+import { repoRoot } from '@switchforge/testkit/paths';
+import { run } from '@switchforge/testkit/processes';
 import { ensureVenvPython } from '../audio/venv-python.js';
 import type * as ApiBench from '../../../api/src/bench/index.js';
 import { formatRate, formatSeconds, type Figure } from './figures.js';

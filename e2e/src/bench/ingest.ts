@@ -21,8 +21,8 @@ import {
 } from '@switchforge/platform/worker-memory';
 import { installCrds } from '../harness/platform-under-test.js';
 import { localCommand } from '../infra/local-command.js';
-import { binary, repoRoot } from '../infra/paths.js';
-import { freePort, waitFor, type Infra } from '../infra/suite.js';
+import { binary, repoRoot } from '@switchforge/testkit/paths';
+import { freePort, waitFor, type Infra } from '@switchforge/testkit';
 import { startProcess, type BenchProcess } from './child-process.js';
 import { formatBytes, formatRate, formatSeconds, ratio, type Figure } from './figures.js';
 import { startSimulatorProcess, SIM_PASSWORD, SIM_USERNAME } from './gnmi-simulator-process.js';

@@ -24,7 +24,7 @@ import {
   startDevicePlatform,
   startLabSwitch,
 } from '../harness/platform-under-test.js';
-import { freePort, useInfra, waitFor, type Infra } from '../infra/suite.js';
+import { freePort, useInfra, waitFor, type Infra } from '@switchforge/testkit';
 import { generateTestPki, type TestPki } from '../simulators/certs.js';
 import type { GnmiSimulator } from '../simulators/gnmi/server.js';
 

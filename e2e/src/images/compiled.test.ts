@@ -11,9 +11,9 @@ import { COMPILED_CONDITION } from '@switchforge/platform/image-layout';
 import { prebuiltWorkflowBundle } from '../../../worker/src/audio/worker.js';
 import { startApiProcess, type ApiProcess } from '../chart/api-process.js';
 import { installCrds } from '../harness/platform-under-test.js';
-import { repoRoot } from '../infra/paths.js';
-import { run } from '../infra/processes.js';
-import { useInfra, type Infra } from '../infra/suite.js';
+import { repoRoot } from '@switchforge/testkit/paths';
+import { run } from '@switchforge/testkit/processes';
+import { useInfra, type Infra } from '@switchforge/testkit';
 
 const WORKSPACES = ['platform', 'worker', 'operator', 'api'];
 

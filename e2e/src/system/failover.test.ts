@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { migrate } from '@switchforge/platform/db';
-import { useInfra, waitFor, type Infra } from '../infra/suite.js';
+import { useInfra, waitFor, type Infra } from '@switchforge/testkit';
 import { generateTestPki, type TestPki } from '../simulators/certs.js';
 import { startGnmiSimulator, type GnmiSimulator } from '../simulators/gnmi/server.js';
 import {
