@@ -26,17 +26,13 @@ import {
   readAudioOperatorConfig,
   FINALIZER,
   POOL_DEPLOYMENT,
-} from '../../../operator/src/audiojob/index.js';
-import { PoolScaler } from '../../../operator/src/audiojob/pool/pool-scaler.js';
-import { createActivities } from '../../../worker/src/audio/activities.js';
-import { PostgresResultSink } from '../../../worker/src/audio/result-sink-postgres.js';
-import { writeFakePythonPackage } from '../../../worker/src/audio/test-support/fake-python.js';
-import {
-  bundleAudioWorkflows,
-  runAudioWorkers,
-  type AudioWorkers,
-} from '../../../worker/src/audio/worker.js';
-import { DEFAULT_HTTP_LIMITS } from '../../../worker/src/audio/sources/http.js';
+} from '@switchforge/operator/audiojob/index';
+import { PoolScaler } from '@switchforge/operator/audiojob/pool/pool-scaler';
+import { createActivities } from '@switchforge/worker/audio/activities';
+import { PostgresResultSink } from '@switchforge/worker/audio/result-sink-postgres';
+import { writeFakePythonPackage } from '@switchforge/worker/audio/test-support/fake-python';
+import { bundleAudioWorkflows, runAudioWorkers, type AudioWorkers } from '@switchforge/worker/audio/worker';
+import { DEFAULT_HTTP_LIMITS } from '@switchforge/worker/audio/sources/http';
 import { workflowIdForJob } from '@switchforge/platform/audio/workflow-id';
 import { isAlive } from '@switchforge/testkit/processes';
 

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { repoRoot } from '@switchforge/testkit/paths';
 import { run } from '@switchforge/testkit/processes';
 import { ensureVenvPython } from '../audio/venv-python.js';
-import type * as ApiBench from '../../../api/src/bench/index.js';
+import type * as ApiBench from '@switchforge/api/bench/index';
 import { formatRate, formatSeconds, type Figure } from './figures.js';
 
 type ApiBenchModule = typeof ApiBench;

@@ -37,7 +37,7 @@ import {
 import { scrapeSums } from './prometheus-text.js';
 import { measureRate, type RateMeasurement } from './rate.js';
 import { telegrafConfig } from './telegraf-config.js';
-import { DEFAULT_WORKER_COMMAND } from '../../../operator/src/config.js';
+import { DEFAULT_WORKER_COMMAND } from '@switchforge/operator/config';
 
 export interface IngestOptions {
   /** Interfaces on the simulated switch: 5 counters each. Must exceed one firehose tick's worth

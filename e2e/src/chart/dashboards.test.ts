@@ -104,7 +104,7 @@ before(async () => {
     prometheusHost: '127.0.0.1',
   });
   const { installCrds, startOperator, startPodRunner } = await import('../harness/platform-under-test.js');
-  const audio = await import('../../../worker/src/audio/metrics.js');
+  const audio = await import('@switchforge/worker/audio/metrics');
 
   infra = await useInfra({ kubernetes: true, postgres: true, temporal: true });
   await installCrds(infra);
