@@ -165,7 +165,6 @@ const OPEN_CROSSINGS = [
   'worker/src/gnmi/collector.test.ts imports ../../../e2e/src/simulators/gnmi/server.js',
   'worker/src/gnmi/decode-throughput.ts imports ../../../e2e/src/simulators/gnmi/server.js',
   'worker/src/gnmi/fake-agent.test.ts imports ../../../e2e/src/simulators/certs.js',
-  'worker/src/netconf/bench.ts imports ../../../e2e/src/simulators/netconf/index.js',
   'worker/src/netconf/collector.test.ts imports ../../../e2e/src/simulators/netconf/index.js',
   'worker/src/netconf/large-reply.test.ts imports ../../../e2e/src/simulators/netconf/interfaces-tree.js',
   'worker/src/netconf/large-reply.test.ts imports ../../../e2e/src/simulators/netconf/index.js',
