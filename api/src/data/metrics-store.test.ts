@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { createDataSource, migrate, refreshMetricRollups } from '@switchforge/platform/db';
-import { useInfra, type Infra } from '@switchforge/e2e/infra';
+import { useInfra, type Infra } from '@switchforge/testkit';
 import { MetricsStore, type Series } from './metrics-store.js';
 
 let infra: Infra;

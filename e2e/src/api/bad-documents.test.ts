@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ApiServer } from '../../../api/src/server.js';
+import type { ApiServer } from '@switchforge/api/server';
 import { collect, gql, startApiFixture, wsClient, type ApiFixture } from './fixture.js';
 
 let fx: ApiFixture;

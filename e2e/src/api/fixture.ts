@@ -9,11 +9,11 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { migrate } from '@switchforge/platform/db';
 import { deviceLeaseName } from '@switchforge/platform/device-worker';
-import { startApiServer, type ApiServer, type ApiServerOptions } from '../../../api/src/server.js';
-import { LiveFeed } from '../../../worker/src/live/live-feed.js';
-import { startLiveServer, type LiveServer } from '../../../worker/src/live/live-server.js';
-import { repoRoot } from '../infra/paths.js';
-import { useInfra, waitFor, type Infra } from '../infra/suite.js';
+import { startApiServer, type ApiServer, type ApiServerOptions } from '@switchforge/api/server';
+import { LiveFeed } from '@switchforge/worker/live/live-feed';
+import { startLiveServer, type LiveServer } from '@switchforge/worker/live/live-server';
+import { repoRoot } from '@switchforge/testkit/paths';
+import { useInfra, waitFor, type Infra } from '@switchforge/testkit';
 
 export interface ApiFixture {
   infra: Infra;

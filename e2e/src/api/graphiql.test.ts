@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import type { ApiServer } from '../../../api/src/server.js';
-import { repoRoot } from '../infra/paths.js';
+import type { ApiServer } from '@switchforge/api/server';
+import { repoRoot } from '@switchforge/testkit/paths';
 import { startApiFixture, type ApiFixture } from './fixture.js';
 
 let fx: ApiFixture | undefined;

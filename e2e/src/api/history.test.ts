@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import type { ApiServer } from '../../../api/src/server.js';
+import type { ApiServer } from '@switchforge/api/server';
 import { gql, startApiFixture, type ApiFixture } from './fixture.js';
 
 let fx: ApiFixture;

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ApiServer } from '../../../api/src/server.js';
+import type { ApiServer } from '@switchforge/api/server';
 import { collect, startApiFixture, wsClient, type ApiFixture } from './fixture.js';
 
 let fx: ApiFixture;

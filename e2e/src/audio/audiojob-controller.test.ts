@@ -20,25 +20,21 @@ import type { DataSource } from 'typeorm';
 import { APP_ROOT, IMAGE_COMMANDS } from '@switchforge/platform/image-layout';
 import type { AudioJob } from '@switchforge/platform/crd';
 import { createDataSource, migrate } from '@switchforge/platform/db';
-import { useInfra, type Infra } from '../infra/suite.js';
+import { useInfra, type Infra } from '@switchforge/testkit';
 import {
   startAudioJobControllers,
   readAudioOperatorConfig,
   FINALIZER,
   POOL_DEPLOYMENT,
-} from '../../../operator/src/audiojob/index.js';
-import { PoolScaler } from '../../../operator/src/audiojob/pool/pool-scaler.js';
-import { createActivities } from '../../../worker/src/audio/activities.js';
-import { PostgresResultSink } from '../../../worker/src/audio/result-sink-postgres.js';
-import { writeFakePythonPackage } from '../../../worker/src/audio/test-support/fake-python.js';
-import {
-  bundleAudioWorkflows,
-  runAudioWorkers,
-  type AudioWorkers,
-} from '../../../worker/src/audio/worker.js';
-import { DEFAULT_HTTP_LIMITS } from '../../../worker/src/audio/sources/http.js';
+} from '@switchforge/operator/audiojob/index';
+import { PoolScaler } from '@switchforge/operator/audiojob/pool/pool-scaler';
+import { createActivities } from '@switchforge/worker/audio/activities';
+import { PostgresResultSink } from '@switchforge/worker/audio/result-sink-postgres';
+import { writeFakePythonPackage } from '@switchforge/worker/audio/test-support/fake-python';
+import { bundleAudioWorkflows, runAudioWorkers, type AudioWorkers } from '@switchforge/worker/audio/worker';
+import { DEFAULT_HTTP_LIMITS } from '@switchforge/worker/audio/sources/http';
 import { workflowIdForJob } from '@switchforge/platform/audio/workflow-id';
-import { isAlive } from '../infra/processes.js';
+import { isAlive } from '@switchforge/testkit/processes';
 
 const crd = (file: string) => fileURLToPath(new URL(`../../../crds/${file}`, import.meta.url));
 const suffix = randomBytes(4).toString('hex');

@@ -16,13 +16,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import { createDataSource, migrate } from '@switchforge/platform/db';
-import { useInfra, type Infra } from '../infra/suite.js';
-import { createActivities } from '../../../worker/src/audio/activities.js';
+import { useInfra, type Infra } from '@switchforge/testkit';
+import { createActivities } from '@switchforge/worker/audio/activities';
 import { startAudioJob } from '@switchforge/platform/audio/client';
-import { PostgresResultSink } from '../../../worker/src/audio/result-sink-postgres.js';
-import { DEFAULT_HTTP_LIMITS } from '../../../worker/src/audio/sources/http.js';
+import { PostgresResultSink } from '@switchforge/worker/audio/result-sink-postgres';
+import { DEFAULT_HTTP_LIMITS } from '@switchforge/worker/audio/sources/http';
 import { jobPrefix, namespaceArea } from '@switchforge/platform/audio/storage-layout';
-import { runAudioWorkers, type AudioWorkers } from '../../../worker/src/audio/worker.js';
+import { runAudioWorkers, type AudioWorkers } from '@switchforge/worker/audio/worker';
 import { VENV_NOT_READY, pythonWorkers, readyVenvPython } from './venv-python.js';
 
 const python = readyVenvPython();

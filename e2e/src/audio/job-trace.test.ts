@@ -20,17 +20,13 @@ import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@o
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { AudioJob } from '@switchforge/platform/crd';
-import { run } from '../infra/processes.js';
-import { useInfra, type Infra } from '../infra/suite.js';
-import { readAudioOperatorConfig, startAudioJobControllers } from '../../../operator/src/audiojob/index.js';
-import { createActivities } from '../../../worker/src/audio/activities.js';
-import { DEFAULT_HTTP_LIMITS } from '../../../worker/src/audio/sources/http.js';
-import { MemoryResultSink } from '../../../worker/src/audio/test-support/memory-sink.js';
-import {
-  bundleAudioWorkflows,
-  runAudioWorkers,
-  type AudioWorkers,
-} from '../../../worker/src/audio/worker.js';
+import { run } from '@switchforge/testkit/processes';
+import { useInfra, type Infra } from '@switchforge/testkit';
+import { readAudioOperatorConfig, startAudioJobControllers } from '@switchforge/operator/audiojob/index';
+import { createActivities } from '@switchforge/worker/audio/activities';
+import { DEFAULT_HTTP_LIMITS } from '@switchforge/worker/audio/sources/http';
+import { MemoryResultSink } from '@switchforge/worker/audio/test-support/memory-sink';
+import { bundleAudioWorkflows, runAudioWorkers, type AudioWorkers } from '@switchforge/worker/audio/worker';
 import { synthWav } from './synth-wav.js';
 import { VENV_NOT_READY, pythonWorkers, readyVenvPython } from './venv-python.js';
 

@@ -12,9 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { readTemporalTls } from '@switchforge/platform/config';
-import { useInfra, type Infra } from '../infra/suite.js';
+import { useInfra, type Infra } from '@switchforge/testkit';
 import { generateTestPki, type TestPki } from '../simulators/certs.js';
-import * as activities from '../infra/fixtures/greeting-activities.js';
+import * as activities from '@switchforge/testkit/fixtures/greeting-activities';
 
 let infra: Infra;
 let pki: TestPki;
@@ -75,7 +75,7 @@ describe('Temporal over mutual TLS', () => {
       connection: native,
       namespace: infra.temporal.namespace,
       taskQueue,
-      workflowsPath: fileURLToPath(new URL('../infra/fixtures/greeting-workflow.ts', import.meta.url)),
+      workflowsPath: fileURLToPath(import.meta.resolve('@switchforge/testkit/fixtures/greeting-workflow')),
       activities,
     });
     const connection = await Connection.connect({ address, tls: settings });

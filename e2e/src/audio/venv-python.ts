@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { run } from '../infra/processes.js';
+import { run } from '@switchforge/testkit/processes';
 
 export const pythonWorkers = fileURLToPath(new URL('../../../python-workers/', import.meta.url));
 

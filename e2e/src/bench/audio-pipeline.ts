@@ -23,16 +23,16 @@ import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@o
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { createActivities } from '../../../worker/src/audio/activities.js';
+import { createActivities } from '@switchforge/worker/audio/activities';
 import { startAudioJob } from '@switchforge/platform/audio/client';
-import { DEFAULT_HTTP_LIMITS } from '../../../worker/src/audio/sources/http.js';
+import { DEFAULT_HTTP_LIMITS } from '@switchforge/worker/audio/sources/http';
 import { jobPrefix, namespaceArea } from '@switchforge/platform/audio/storage-layout';
-import { MemoryResultSink } from '../../../worker/src/audio/test-support/memory-sink.js';
+import { MemoryResultSink } from '@switchforge/worker/audio/test-support/memory-sink';
 import { traceContextClientInterceptor } from '@switchforge/platform/audio/trace-client-interceptor';
-import { bundleAudioWorkflows, runAudioWorkers } from '../../../worker/src/audio/worker.js';
-import { repoRoot } from '../infra/paths.js';
-import { run } from '../infra/processes.js';
-import { useInfra } from '../infra/suite.js';
+import { bundleAudioWorkflows, runAudioWorkers } from '@switchforge/worker/audio/worker';
+import { repoRoot } from '@switchforge/testkit/paths';
+import { run } from '@switchforge/testkit/processes';
+import { useInfra } from '@switchforge/testkit';
 import { formatSeconds, type Figure } from './figures.js';
 
 const MODEL = 'demucs_unittest';

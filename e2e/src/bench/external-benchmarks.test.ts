@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseAnalyzerOutput, parseNetconfOutput } from './external-benchmarks.js';
 
 describe('reading the figures other benchmarks print', () => {
-  test('worker/src/netconf/bench.ts: leaves per second for the worker and ncclient', () => {
+  test('e2e/src/bench/netconf-session.ts: leaves per second for the worker and ncclient', () => {
     const out = [
       'reply: 20000 interfaces, 240000 leaves; best of 3',
       'worker   : 612345 leaves/s (0.39 s)',

@@ -1,16 +1,16 @@
 /**
  * The benchmarks that live beside their code and print their own figures: the NETCONF session
- * (worker/src/netconf/bench.ts), the Python analyzer (python-workers/bench_analyzer.py) and, when
- * present, the API's (api/src/bench/). They are run as their owners run them; their output is
+ * (e2e/src/bench/netconf-session.ts), the Python analyzer (python-workers/bench_analyzer.py) and, when
+ * present, the API's (e2e/src/bench/api/). They are run as their owners run them; their output is
  * parsed into figures.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { repoRoot } from '../infra/paths.js';
-import { run } from '../infra/processes.js';
+import { repoRoot } from '@switchforge/testkit/paths';
+import { run } from '@switchforge/testkit/processes';
 import { ensureVenvPython } from '../audio/venv-python.js';
-import type * as ApiBench from '../../../api/src/bench/index.js';
+import type * as ApiBench from './api/index.js';
 import { formatRate, formatSeconds, type Figure } from './figures.js';
 
 type ApiBenchModule = typeof ApiBench;
@@ -22,7 +22,7 @@ export interface NetconfFigures {
   ncclient: number;
 }
 
-/** Reads the lines worker/src/netconf/bench.ts prints. */
+/** Reads the lines e2e/src/bench/netconf-session.ts prints. */
 export function parseNetconfOutput(stdout: string): NetconfFigures {
   const reply = /reply: (\d+) interfaces, (\d+) leaves/.exec(stdout);
   const worker = /^worker\s*: (\d+(?:\.\d+)?) leaves\/s/m.exec(stdout);
@@ -65,14 +65,16 @@ export async function runNetconfBenchmark(options: {
     [
       '--import',
       'tsx',
-      join(repoRoot, 'worker/src/netconf/bench.ts'),
+      join(repoRoot, 'e2e/src/bench/netconf-session.ts'),
       String(options.interfaces),
       String(options.rounds),
     ],
     { cwd: repoRoot, timeoutMs: options.timeoutMs },
   );
   if (r.code !== 0)
-    throw new Error(`worker/src/netconf/bench.ts exited ${r.code}: ${(r.stderr || r.stdout).slice(-2000)}`);
+    throw new Error(
+      `e2e/src/bench/netconf-session.ts exited ${r.code}: ${(r.stderr || r.stdout).slice(-2000)}`,
+    );
   const f = parseNetconfOutput(r.stdout);
   return [
     {
@@ -125,7 +127,7 @@ export async function runAnalyzerBenchmark(options: {
 }
 
 /**
- * The API's benchmarks (api/src/bench/index.ts, `runApiBenchmarks`): live commit-to-receipt
+ * The API's benchmarks (e2e/src/bench/api/index.ts, `runApiBenchmarks`): live commit-to-receipt
  * latency per graphql-ws subscriber count, and the series query on a large table. Undefined when
  * that module is not there.
  */
@@ -135,7 +137,7 @@ export async function runApiBenchmarks(options: {
   seriesRows?: number;
   progress: (line: string) => void;
 }): Promise<Figure[] | undefined> {
-  const entry = join(repoRoot, 'api/src/bench/index.ts');
+  const entry = join(repoRoot, 'e2e/src/bench/api/index.ts');
   if (!existsSync(entry)) return undefined;
   const api = (await import(pathToFileURL(entry).href)) as ApiBenchModule;
   const results = await api.runApiBenchmarks({

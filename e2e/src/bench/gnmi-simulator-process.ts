@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { repoRoot } from '../infra/paths.js';
+import { repoRoot } from '@switchforge/testkit/paths';
 import { startProcess, type BenchProcess } from './child-process.js';
 
 export interface SimulatorProcess {

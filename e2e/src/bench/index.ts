@@ -12,7 +12,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { installCrds } from '../harness/platform-under-test.js';
-import { useInfra, type Infra } from '../infra/suite.js';
+import { useInfra, type Infra } from '@switchforge/testkit';
 import { AUDIO_DEFAULTS, runAudioPipelineBenchmark } from './audio-pipeline.js';
 import { runAnalyzerBenchmark, runApiBenchmarks, runNetconfBenchmark } from './external-benchmarks.js';
 import { formatTable, type Figure } from './figures.js';

@@ -21,8 +21,8 @@ import {
 } from '@switchforge/platform/worker-memory';
 import { installCrds } from '../harness/platform-under-test.js';
 import { localCommand } from '../infra/local-command.js';
-import { binary, repoRoot } from '../infra/paths.js';
-import { freePort, waitFor, type Infra } from '../infra/suite.js';
+import { binary, repoRoot } from '@switchforge/testkit/paths';
+import { freePort, waitFor, type Infra } from '@switchforge/testkit';
 import { startProcess, type BenchProcess } from './child-process.js';
 import { formatBytes, formatRate, formatSeconds, ratio, type Figure } from './figures.js';
 import { startSimulatorProcess, SIM_PASSWORD, SIM_USERNAME } from './gnmi-simulator-process.js';
@@ -37,7 +37,7 @@ import {
 import { scrapeSums } from './prometheus-text.js';
 import { measureRate, type RateMeasurement } from './rate.js';
 import { telegrafConfig } from './telegraf-config.js';
-import { DEFAULT_WORKER_COMMAND } from '../../../operator/src/config.js';
+import { DEFAULT_WORKER_COMMAND } from '@switchforge/operator/config';
 
 export interface IngestOptions {
   /** Interfaces on the simulated switch: 5 counters each. Must exceed one firehose tick's worth

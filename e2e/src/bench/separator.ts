@@ -6,8 +6,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../infra/paths.js';
-import { run } from '../infra/processes.js';
+import { repoRoot } from '@switchforge/testkit/paths';
+import { run } from '@switchforge/testkit/processes';
 import { ensureVenvPython } from '../audio/venv-python.js';
 import { formatSeconds, type Figure } from './figures.js';
 

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { binary } from '../infra/paths.js';
-import { run } from '../infra/processes.js';
+import { binary } from '@switchforge/testkit/paths';
+import { run } from '@switchforge/testkit/processes';
 import { telegrafConfig, type TelegrafBenchConfig } from './telegraf-config.js';
 
 const base: TelegrafBenchConfig = {

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IMAGE_COMMANDS } from '@switchforge/platform/image-layout';
 import { localCommand, type LocalCommandMode } from '../infra/local-command.js';
-import { repoRoot } from '../infra/paths.js';
-import { tail } from '../infra/processes.js';
-import { freePort, waitFor } from '../infra/ports.js';
+import { repoRoot } from '@switchforge/testkit/paths';
+import { tail } from '@switchforge/testkit/processes';
+import { freePort, waitFor } from '@switchforge/testkit/ports';
 
 export interface ApiProcess {
   /** The GraphQL endpoint (HTTP; graphql-ws on the same path). */

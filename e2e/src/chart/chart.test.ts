@@ -16,8 +16,8 @@ import {
   IMAGE_COMMANDS,
   IMAGE_UID,
 } from '@switchforge/platform/image-layout';
-import { repoRoot } from '../infra/paths.js';
-import { useInfra, type Infra } from '../infra/suite.js';
+import { repoRoot } from '@switchforge/testkit/paths';
+import { useInfra, type Infra } from '@switchforge/testkit';
 import { installCrds } from '../harness/platform-under-test.js';
 import { chartDir, ensureHelm, find, helm, setArgs, template, releaseName, type Manifest } from './helm.js';
 

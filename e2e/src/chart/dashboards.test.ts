@@ -25,8 +25,8 @@ import { createClient, type Client as WsClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { migrate } from '@switchforge/platform/db';
 import { startTelemetry, type Telemetry } from '@switchforge/platform/telemetry';
-import { repoRoot } from '../infra/paths.js';
-import { freePort, useInfra, waitFor, type Infra } from '../infra/suite.js';
+import { repoRoot } from '@switchforge/testkit/paths';
+import { freePort, useInfra, waitFor, type Infra } from '@switchforge/testkit';
 import { generateTestPki, type TestPki } from '../simulators/certs.js';
 import { startGnmiSimulator, type GnmiSimulator } from '../simulators/gnmi/server.js';
 import type { OperatorHandle, PodRunnerHandle } from '../harness/platform-under-test.js';
@@ -104,7 +104,7 @@ before(async () => {
     prometheusHost: '127.0.0.1',
   });
   const { installCrds, startOperator, startPodRunner } = await import('../harness/platform-under-test.js');
-  const audio = await import('../../../worker/src/audio/metrics.js');
+  const audio = await import('@switchforge/worker/audio/metrics');
 
   infra = await useInfra({ kubernetes: true, postgres: true, temporal: true });
   await installCrds(infra);

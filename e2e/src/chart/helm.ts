@@ -4,8 +4,8 @@
  */
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { binary, repoRoot } from '../infra/paths.js';
-import { run, type CommandResult } from '../infra/processes.js';
+import { binary, repoRoot } from '@switchforge/testkit/paths';
+import { run, type CommandResult } from '@switchforge/testkit/processes';
 
 export const chartDir = join(repoRoot, 'charts/switchforge');
 export const releaseName = 'sf';

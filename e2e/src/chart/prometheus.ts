@@ -6,9 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../infra/paths.js';
-import { run } from '../infra/processes.js';
-import { freePort, waitFor } from '../infra/ports.js';
+import { repoRoot } from '@switchforge/testkit/paths';
+import { run } from '@switchforge/testkit/processes';
+import { freePort, waitFor } from '@switchforge/testkit/ports';
 
 export interface ScrapeJob {
   job: string;

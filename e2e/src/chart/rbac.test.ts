@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { namespaceObjects } from '../../../operator/src/device/namespace-setup.js';
-import { useInfra, type Infra } from '../infra/suite.js';
+import { namespaceObjects } from '@switchforge/operator/device/namespace-setup';
+import { useInfra, type Infra } from '@switchforge/testkit';
 import { installCrds } from '../harness/platform-under-test.js';
 import { ensureHelm, releaseName, template, type Manifest } from './helm.js';
 

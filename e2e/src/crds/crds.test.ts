@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { useInfra, type Infra } from '../infra/suite.js';
+import { useInfra, type Infra } from '@switchforge/testkit';
 
 const crdsDir = new URL('../../../crds/', import.meta.url);
 const path = (relative: string) => fileURLToPath(new URL(relative, crdsDir));

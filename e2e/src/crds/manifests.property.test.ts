@@ -15,8 +15,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { KubeConfig } from '@kubernetes/client-node';
-import { startAudioJobControllers } from '../../../operator/src/audiojob/index.js';
-import { readAudioOperatorConfig } from '../../../operator/src/audiojob/config.js';
+import { startAudioJobControllers } from '@switchforge/operator/audiojob/index';
+import { readAudioOperatorConfig } from '@switchforge/operator/audiojob/config';
 import { namespaceTools } from '../harness/manifests.js';
 import {
   installCrds,
@@ -24,7 +24,7 @@ import {
   startDevicePlatform,
   startLabSwitch,
 } from '../harness/platform-under-test.js';
-import { freePort, useInfra, waitFor, type Infra } from '../infra/suite.js';
+import { freePort, useInfra, waitFor, type Infra } from '@switchforge/testkit';
 import { generateTestPki, type TestPki } from '../simulators/certs.js';
 import type { GnmiSimulator } from '../simulators/gnmi/server.js';
 

@@ -8,8 +8,8 @@ import { caSecret, gnmiDevice, namespaceTools } from '../harness/manifests.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { useInfra, waitFor, type Infra } from '../infra/suite.js';
-import { freePort } from '../infra/ports.js';
+import { useInfra, waitFor, type Infra } from '@switchforge/testkit';
+import { freePort } from '@switchforge/testkit/ports';
 import { generateTestPki, type TestPki } from '../simulators/certs.js';
 import type { GnmiSimulator } from '../simulators/gnmi/server.js';
 import {

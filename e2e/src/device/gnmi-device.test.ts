@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { migrate } from '@switchforge/platform/db';
-import { useInfra, waitFor, type Infra } from '../infra/suite.js';
+import { useInfra, waitFor, type Infra } from '@switchforge/testkit';
 import { generateTestPki, type TestPki } from '../simulators/certs.js';
 import { startGnmiSimulator, type GnmiSimulator } from '../simulators/gnmi/server.js';
 import {

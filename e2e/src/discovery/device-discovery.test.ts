@@ -12,10 +12,10 @@ import { after, before, describe, test } from 'node:test';
 import type { Device, DeviceDiscovery } from '@switchforge/platform/crd';
 import { InformerFactory } from '@switchforge/platform/kube/informer-factory';
 import { API_VERSION, DEVICE } from '@switchforge/platform/crd';
-import { discoveryController } from '../../../operator/src/discovery/index.js';
+import { discoveryController } from '@switchforge/operator/discovery/index';
 import { adminKubeConfig, installCrds } from '../harness/platform-under-test.js';
 import { loginSecret, namespaceTools } from '../harness/manifests.js';
-import { freePort, useInfra, waitFor, type Infra } from '../infra/suite.js';
+import { freePort, useInfra, waitFor, type Infra } from '@switchforge/testkit';
 import { startGnmiSimulator, type GnmiSimulator } from '../simulators/gnmi/server.js';
 import { startNetconfSimulator, type NetconfSimulator } from '../simulators/netconf/index.js';
 

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { parsePinnedHostKeys } from '@switchforge/platform/ssh/host-key';
-import { probeGnmi } from '../../../operator/src/discovery/gnmi-probe.js';
-import { probeNetconf } from '../../../operator/src/discovery/netconf-probe.js';
+import { probeGnmi } from '@switchforge/operator/discovery/gnmi-probe';
+import { probeNetconf } from '@switchforge/operator/discovery/netconf-probe';
 import {
   generateSshKeyPair,
   startNetconfSimulator,

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chartDir, ensureHelm, helm } from '../chart/helm.js';
-import type { Infra } from '../infra/suite.js';
+import type { Infra } from '@switchforge/testkit';
 
 export const RELEASE = 'sf';
 

@@ -3,7 +3,7 @@
  * namespace-bound way to apply documents and read fields with kubectl.
  */
 import assert from 'node:assert/strict';
-import type { Infra } from '../infra/suite.js';
+import type { Infra } from '@switchforge/testkit';
 
 type Meta = { name: string; namespace?: string };
 

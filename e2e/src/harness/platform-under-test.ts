@@ -10,10 +10,10 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readOperatorConfig } from '../../../operator/src/config.js';
-import { runOperator } from '../../../operator/src/operator.js';
-import { freePort, waitFor, type Infra } from '../infra/suite.js';
-import { repoRoot } from '../infra/paths.js';
+import { readOperatorConfig } from '@switchforge/operator/config';
+import { runOperator } from '@switchforge/operator/operator';
+import { freePort, waitFor, type Infra } from '@switchforge/testkit';
+import { repoRoot } from '@switchforge/testkit/paths';
 import { PodRunner } from '../pod-runner/pod-runner.js';
 
 /** Applies the CRDs and waits until the apiserver serves them. Idempotent; shared clusters keep them. */

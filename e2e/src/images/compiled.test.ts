@@ -8,12 +8,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { COMPILED_CONDITION } from '@switchforge/platform/image-layout';
-import { prebuiltWorkflowBundle } from '../../../worker/src/audio/worker.js';
+import { prebuiltWorkflowBundle } from '@switchforge/worker/audio/worker';
 import { startApiProcess, type ApiProcess } from '../chart/api-process.js';
 import { installCrds } from '../harness/platform-under-test.js';
-import { repoRoot } from '../infra/paths.js';
-import { run } from '../infra/processes.js';
-import { useInfra, type Infra } from '../infra/suite.js';
+import { repoRoot } from '@switchforge/testkit/paths';
+import { run } from '@switchforge/testkit/processes';
+import { useInfra, type Infra } from '@switchforge/testkit';
 
 const WORKSPACES = ['platform', 'worker', 'operator', 'api'];
 

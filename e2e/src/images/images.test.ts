@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { APP_ROOT, DEFAULT_IMAGES, IMAGE_COMMANDS, IMAGE_UID } from '@switchforge/platform/image-layout';
-import { ensureImages, type EnsuredImages } from '../infra/images.js';
+import { ensureImages, type EnsuredImages } from '@switchforge/testkit/images';
 import { readOciArchive, type OciImage } from './oci-archive.js';
 
 const inImage = (path: string) => path.replace(/^\//, '');
@@ -45,7 +45,7 @@ describe('the switchforge image', () => {
     assert.ok(image.files.has('app/proto/gnmi/gnmi.proto'));
   });
 
-  test('has production dependencies only: no tsx, esbuild or TypeScript, no sources, no e2e', () => {
+  test('has production dependencies only: no tsx, esbuild or TypeScript, no sources, no testkit or e2e', () => {
     for (const dev of ['tsx', 'esbuild', '@esbuild', 'typescript', 'eslint', 'prettier', 'playwright-core'])
       assert.ok(!image.files.has(`app/node_modules/${dev}`), `node_modules/${dev} is not in the image`);
     for (const pkg of ['platform', 'worker', 'operator', 'api']) {
@@ -54,6 +54,8 @@ describe('the switchforge image', () => {
     }
     assert.ok(!image.files.has('app/e2e'));
     assert.ok(!image.files.has('app/node_modules/@switchforge/e2e'));
+    assert.ok(!image.files.has('app/testkit'));
+    assert.ok(!image.files.has('app/node_modules/@switchforge/testkit'));
   });
 
   test('keeps only the Temporal core bridge built for this platform', () => {

@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runChecked } from '../infra/processes.js';
+import { runChecked } from '@switchforge/testkit/processes';
 
 export interface ImageConfig {
   User?: string;

@@ -4,11 +4,17 @@
  */
 import { join } from 'node:path';
 import { migrateDatabase } from './migrate.js';
-import { repoRoot } from './paths.js';
-import { isAlive } from './processes.js';
-import { loadState, startStack, stopStack, type Component, type StackState } from './stack.js';
-import { STATE_ENV } from './suite.js';
-import { sweepRealNodes } from '../nodes/real-nodes.js';
+import { repoRoot } from '@switchforge/testkit/paths';
+import { isAlive } from '@switchforge/testkit/processes';
+import {
+  loadState,
+  startStack,
+  stopStack,
+  type Component,
+  type StackState,
+} from '@switchforge/testkit/stack';
+import { STATE_ENV } from '@switchforge/testkit';
+import { sweepRealNodes } from '@switchforge/testkit/nodes/real-nodes';
 
 const ALL: Component[] = ['postgres', 'kubernetes', 'temporal', 'objectstore', 'nodes'];
 /** `up` with no names: what most suites share (the object store only on request). */

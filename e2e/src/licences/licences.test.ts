@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { run } from '../infra/processes.js';
+import { run } from '@switchforge/testkit/processes';
 import { readyVenvPython, VENV_NOT_READY } from '../audio/venv-python.js';
 import { exceptionFor, spdxAllowed, verdict } from './policy.js';
 

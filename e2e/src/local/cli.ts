@@ -1,6 +1,6 @@
 /** `npm run up` / `npm run down`: the whole local system, in the background. */
 import { join } from 'node:path';
-import { repoRoot } from '../infra/paths.js';
+import { repoRoot } from '@switchforge/testkit/paths';
 import { startSystem, stopSystem } from './system.js';
 
 const stateDir = process.env.SWITCHFORGE_STATE_DIR ?? join(repoRoot, '.run', 'infra');

@@ -6,11 +6,11 @@
 import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrate } from '@switchforge/platform/db';
-import { kubectl } from '../infra/kubernetes.js';
-import { cacheDir, repoRoot } from '../infra/paths.js';
-import { freePort, waitFor } from '../infra/ports.js';
-import { isAlive, startDetached, stopProcess, tail } from '../infra/processes.js';
-import { loadState, saveState, startStack, stopStack, type StackState } from '../infra/stack.js';
+import { kubectl } from '@switchforge/testkit/kubernetes';
+import { cacheDir, repoRoot } from '@switchforge/testkit/paths';
+import { freePort, waitFor } from '@switchforge/testkit/ports';
+import { isAlive, startDetached, stopProcess, tail } from '@switchforge/testkit/processes';
+import { loadState, saveState, startStack, stopStack, type StackState } from '@switchforge/testkit/stack';
 import { generateTestPki } from '../simulators/certs.js';
 
 export const SYSTEM_NAMESPACE = 'switchforge-system';

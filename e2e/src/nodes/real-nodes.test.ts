@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_IMAGES } from '@switchforge/platform/image-layout';
-import { KUBERNETES_SERVICE_IP, NODE_NETWORK, inCidr } from './addresses.js';
-import { exposeToRealNodes, REAL_NODE_LABEL } from './real-nodes.js';
-import { onRealNodes } from './workloads.js';
-import { run } from '../infra/processes.js';
-import { useInfra, waitFor, type Infra } from '../infra/suite.js';
+import { KUBERNETES_SERVICE_IP, NODE_NETWORK, inCidr } from '@switchforge/testkit/nodes/addresses';
+import { exposeToRealNodes, REAL_NODE_LABEL } from '@switchforge/testkit/nodes/real-nodes';
+import { onRealNodes } from '@switchforge/testkit/nodes/workloads';
+import { run } from '@switchforge/testkit/processes';
+import { useInfra, waitFor, type Infra } from '@switchforge/testkit';
 
 /** The chart's pod and container securityContext (charts/switchforge/templates/_helpers.tpl). */
 const restricted = {

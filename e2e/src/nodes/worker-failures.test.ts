@@ -9,9 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { DeviceConditionReason } from '@switchforge/platform/crd';
 import { loginSecret } from '../harness/manifests.js';
 import { installCrds, startOperator, type OperatorHandle } from '../harness/platform-under-test.js';
-import { useInfra, waitFor, type Infra } from '../infra/suite.js';
-import { OUTSIDE_ADDRESS } from './addresses.js';
-import { realNodeWorkerConfig } from './workloads.js';
+import { useInfra, waitFor, type Infra } from '@switchforge/testkit';
+import { OUTSIDE_ADDRESS } from '@switchforge/testkit/nodes/addresses';
+import { realNodeWorkerConfig } from '@switchforge/testkit/nodes/workloads';
 
 interface Case {
   name: string;

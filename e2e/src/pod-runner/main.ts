@@ -4,8 +4,8 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { join } from 'node:path';
-import { loadState } from '../infra/stack.js';
-import { repoRoot } from '../infra/paths.js';
+import { loadState } from '@switchforge/testkit/stack';
+import { repoRoot } from '@switchforge/testkit/paths';
 import { PodRunner } from './pod-runner.js';
 
 const [stateDir, namespace] = process.argv.slice(2);

@@ -153,7 +153,7 @@ export class PodRunner {
         continue;
       }
       // A kubelet knows the pod's IP before it starts containers: wait for kwok to assign it.
-      // Pods on the real nodes (e2e/src/nodes) have a kubelet of their own.
+      // Pods on the real nodes (testkit/src/nodes) have a kubelet of their own.
       if (
         !node ||
         !node.startsWith(KWOK_NODE_PREFIX) ||

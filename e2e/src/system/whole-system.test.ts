@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { migrate } from '@switchforge/platform/db';
 import { collect, wsClient } from '../api/fixture.js';
-import { pgCtl, useInfra, waitFor, type Infra } from '../infra/suite.js';
+import { pgCtl, useInfra, waitFor, type Infra } from '@switchforge/testkit';
 import { generateTestPki, type TestPki } from '../simulators/certs.js';
 import { startGnmiSimulator, type GnmiSimulator } from '../simulators/gnmi/server.js';
 import { installCrds, startPodRunner, type PodRunnerHandle } from '../harness/platform-under-test.js';
@@ -36,7 +36,7 @@ import type { AudioJob } from '@switchforge/platform/crd';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isAlive } from '../infra/processes.js';
+import { isAlive } from '@switchforge/testkit/processes';
 
 const ns = 'whole-system';
 const names = Array.from({ length: 20 }, (_, i) => `dev-${String(i + 1).padStart(2, '0')}`);

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DataSource } from 'typeorm';
-import { useInfra, type Infra } from '@switchforge/e2e/infra';
+import { useInfra, type Infra } from '@switchforge/testkit';
 import { startTelemetry, type Telemetry } from '../telemetry/index.js';
 import { createDataSource, migrate, startRollupRefresher } from './index.js';
 

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { useInfra, type Infra } from '@switchforge/e2e/infra';
+import { useInfra, type Infra } from '@switchforge/testkit';
 import { migrate, revertLastMigration, migrations } from './index.js';
 
 let infra: Infra;

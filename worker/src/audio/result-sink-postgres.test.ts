@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { createDataSource, migrate } from '@switchforge/platform/db';
-import { useInfra, type Infra } from '@switchforge/e2e/infra';
+import { useInfra, type Infra } from '@switchforge/testkit';
 import { PostgresResultSink } from './result-sink-postgres.js';
 import type { AudioJobResult } from '@switchforge/platform/audio/types';
 

@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { DataSource } from 'typeorm';
 import { createDataSource, migrate } from '@switchforge/platform/db';
-import { useInfra, type Infra } from '@switchforge/e2e/infra';
+import { useInfra, type Infra } from '@switchforge/testkit';
 import type { DeviceSecrets } from '../device/device-secrets.js';
 import { NetconfSession } from '../netconf/session.js';
 import { fetchRunningConfig } from './fetch.js';

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { DataSource } from 'typeorm';
 import { createDataSource, migrate } from '@switchforge/platform/db';
 import { NotFoundError } from '@switchforge/platform/errors';
-import { useInfra, type Infra } from '@switchforge/e2e/infra';
+import { useInfra, type Infra } from '@switchforge/testkit';
 import { canonicalXml, contentHash } from './normalize.js';
 import { BackupStore } from './store.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { migrate } from '@switchforge/platform/db';
-import { pgCtl, useInfra, waitFor, type Infra } from '@switchforge/e2e/infra';
+import { pgCtl, useInfra, waitFor, type Infra } from '@switchforge/testkit';
 import { MetricWriter, type CommittedBatch } from './metric-writer.js';
 import type { Sample } from './sample.js';
 

@@ -7,7 +7,7 @@
  */
 import http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
-import { elemsOf, formatElem, joinPaths } from '../../../../worker/src/gnmi/paths.js';
+import { elemsOf, formatElem, joinPaths } from '@switchforge/worker/gnmi/paths';
 import {
   codecs,
   Encoding,
@@ -26,7 +26,7 @@ import {
   type SubscriptionList,
   type TypedValue,
   type Update,
-} from '../../../../worker/src/gnmi/proto.js';
+} from '@switchforge/worker/gnmi/proto';
 import { advance, buildDevice, flap, selects, type Leaf, type SimulatedDevice } from './model.js';
 
 export interface Misbehaviour {

@@ -6,8 +6,8 @@
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '@switchforge/platform/crd';
 import { migrate } from '@switchforge/platform/db';
-import { startApiServer } from '../server.js';
-import type { Authenticator } from '../auth/kubernetes-auth.js';
+import { startApiServer } from '@switchforge/api/server';
+import type { Authenticator } from '@switchforge/api/auth/kubernetes-auth';
 import { BenchPublisher, measureLiveLatency, type LatencyResult } from './live-latency.js';
 import { measureSeriesQuery, type SeriesBenchResult } from './series-query.js';
 
@@ -104,8 +104,8 @@ export async function runLiveBenchmarks(
   return results;
 }
 
-// `node --import tsx api/src/bench/index.ts <kubeconfig> <dsn> [counts] [rows] [--live-only]`
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\/api\//, '/api/'))) {
+// `node --import tsx e2e/src/bench/api/index.ts <kubeconfig> <dsn> [counts] [rows] [--live-only]`
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\/e2e\//, '/e2e/'))) {
   const args = process.argv.slice(2);
   const liveOnly = args.includes('--live-only');
   const [kubeconfig, dsn, counts, rows] = args.filter((a) => !a.startsWith('--'));

@@ -12,7 +12,7 @@ import type { PostgresInfo } from './postgres.js';
 import type { ObjectStoreInfo } from './object-store.js';
 import type { TemporalInfo } from './temporal.js';
 import type { CommandResult } from './processes.js';
-import type { RealNodes } from '../nodes/real-nodes.js';
+import type { RealNodes } from './nodes/real-nodes.js';
 
 /** The env var through which the test command hands its running servers to every test file. */
 export const STATE_ENV = 'SWITCHFORGE_INFRA_STATE';

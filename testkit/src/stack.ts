@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRealNodes, stopRealNodes, type RealNodes } from '../nodes/real-nodes.js';
+import { startRealNodes, stopRealNodes, type RealNodes } from './nodes/real-nodes.js';
 import { ensureImages } from './images.js';
 import { startKubernetes, type KubernetesInfo } from './kubernetes.js';
 import { startObjectStore, type ObjectStoreInfo } from './object-store.js';
@@ -9,7 +9,7 @@ import { startPostgres, stopPostgres, type PostgresInfo } from './postgres.js';
 import { stopProcess } from './processes.js';
 import { startTemporal, type TemporalInfo } from './temporal.js';
 
-/** `nodes`: real nodes (e2e/src/nodes) joined to the control plane, which starts with them. */
+/** `nodes`: real nodes (testkit/src/nodes) joined to the control plane, which starts with them. */
 export type Component = 'postgres' | 'kubernetes' | 'temporal' | 'objectstore' | 'nodes';
 
 /** Real nodes of a cluster that also has kwok nodes carry a taint, so only pods meant for them land there. */

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { MetricsStore } from '../data/metrics-store.js';
+import { MetricsStore } from '@switchforge/api/data/metrics-store';
 import { createDataSource, migrate, refreshMetricRollups } from '@switchforge/platform/db';
 
 export interface SeriesBenchResult {

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OUTSIDE_ADDRESS } from '../nodes/addresses.js';
+import { OUTSIDE_ADDRESS } from './nodes/addresses.js';
 import { runChecked } from './processes.js';
 
 /** Certificate files of the local control plane, all PEM, as envtest lays them out. */

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ApiServer } from '../server.js';
+import type { ApiServer } from '@switchforge/api/server';
 import type { PublisherReply } from './live-publisher.js';
 import type { ClientReport } from './subscribers.js';
 

@@ -6,8 +6,8 @@
  * at once.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LiveFeed } from '../../../worker/src/live/live-feed.js';
-import { startLiveServer } from '../../../worker/src/live/live-server.js';
+import { LiveFeed } from '@switchforge/worker/live/live-feed';
+import { startLiveServer } from '@switchforge/worker/live/live-server';
 
 export type PublisherRequest =
   { type: 'publish'; device: string; count: number; intervalMs: number } | { type: 'stop' };

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheDir, repoRoot } from './paths.js';
+import { cacheDir, repoRoot } from '@switchforge/testkit/paths';
 
 /** The images images/build.sh builds, by the name of their archive (`<name>.oci.tar`). */
 export const IMAGE_NAMES = {

@@ -9,9 +9,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLUSTER_DOMAIN, DNS_ADDRESS, NODE_NETWORK, OUTSIDE_ADDRESS } from './addresses.js';
 import { createNetns, ip, netnsCommand } from './netns.js';
-import { binary, repoRoot } from '../infra/paths.js';
-import { waitFor } from '../infra/ports.js';
-import { startDetached, tail } from '../infra/processes.js';
+import { binary, repoRoot } from '../paths.js';
+import { waitFor } from '../ports.js';
+import { startDetached, tail } from '../processes.js';
 import { existsSync } from 'node:fs';
 
 export interface ClusterNetwork {
@@ -50,9 +50,9 @@ export async function startClusterNetwork(options: {
   const relaySocket = join(dir, 'relay.sock');
   const controlSocket = join(dir, 'relay-control.sock');
   const pids: Record<string, number> = {};
-  const [node, hostArgs] = tsxCommand('e2e/src/nodes/relay.ts', ['host', '--socket', relaySocket]);
+  const [node, hostArgs] = tsxCommand('testkit/src/nodes/relay.ts', ['host', '--socket', relaySocket]);
   pids['relay-host'] = startDetached(node, hostArgs, join(logDir, 'relay-host.log'));
-  const [, netnsArgs] = tsxCommand('e2e/src/nodes/relay.ts', [
+  const [, netnsArgs] = tsxCommand('testkit/src/nodes/relay.ts', [
     'netns',
     '--socket',
     relaySocket,

@@ -4,7 +4,7 @@
  * here, deleted on stop.
  */
 import { existsSync } from 'node:fs';
-import { run, runChecked } from '../infra/processes.js';
+import { run, runChecked } from '../processes.js';
 
 export function netnsPath(name: string): string {
   return `/run/netns/${name}`;

@@ -3,7 +3,7 @@
  * session, and by ncclient (Python, lxml) doing the same `<get>` against the same simulator in the
  * same run.
  *
- *   node --import tsx worker/src/netconf/bench.ts [interfaces=40000] [rounds=3]
+ *   node --import tsx e2e/src/bench/netconf-session.ts [interfaces=40000] [rounds=3]
  *
  * ncclient is installed (idempotently) into ${SWITCHFORGE_CACHE:-~/.cache/switchforge}/venv/ncclient.
  */
@@ -12,8 +12,8 @@ import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { LEAVES_PER_INTERFACE, startNetconfSimulator } from '../../../e2e/src/simulators/netconf/index.js';
-import { NetconfSession } from './session.js';
+import { LEAVES_PER_INTERFACE, startNetconfSimulator } from '../simulators/netconf/index.js';
+import { NetconfSession } from '@switchforge/worker/netconf/session';
 
 const interfaces = Number(process.argv[2] ?? 40_000);
 const rounds = Number(process.argv[3] ?? 3);

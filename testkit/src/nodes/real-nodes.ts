@@ -33,11 +33,11 @@ import {
   kubeProxyConfig,
   type NodePlan,
 } from './node-config.js';
-import { kubectl, type KubernetesInfo } from '../infra/kubernetes.js';
-import { binary } from '../infra/paths.js';
-import { issueCertificate } from '../infra/pki.js';
-import { waitFor } from '../infra/ports.js';
-import { run, startDetached, stopProcess, tail } from '../infra/processes.js';
+import { kubectl, type KubernetesInfo } from '../kubernetes.js';
+import { binary } from '../paths.js';
+import { issueCertificate } from '../pki.js';
+import { waitFor } from '../ports.js';
+import { run, startDetached, stopProcess, tail } from '../processes.js';
 
 /** Every name the nodes give the machine (namespaces, cgroups) starts with this. */
 export const REAL_NODE_PREFIX = 'sfn';

@@ -14,7 +14,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { run } from '../infra/processes.js';
+import { run } from '../processes.js';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 

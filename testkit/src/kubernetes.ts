@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
-import { SERVICE_CIDR } from '../nodes/addresses.js';
+import { SERVICE_CIDR } from './nodes/addresses.js';
 import { createClusterPki, type ClusterPki } from './pki.js';
 import { binary } from './paths.js';
 import { canConnect, freePort, waitFor } from './ports.js';
@@ -21,7 +21,7 @@ export interface KubernetesInfo {
   apiPort: number;
   /**
    * The Unix socket of the kube-apiserver's egress to nodes and pods (HTTP CONNECT): the real
-   * nodes' relay serves it from inside their network (e2e/src/nodes/relay.ts).
+   * nodes' relay serves it from inside their network (testkit/src/nodes/relay.ts).
    */
   egressSocket: string;
 }
