@@ -1,17 +1,8 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { basename, extname, relative, sep } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
-import { CancelledFailure } from '@temporalio/common';
-import { SpanStatusCode, trace } from '@opentelemetry/api';
-import { z } from 'zod';
-import { errorMessage, isSwitchforgeError } from '@switchforge/platform/errors';
-import { AudioInputError, PythonAbortedError, PythonProcessError, toApplicationFailure } from './errors.js';
-import { recordJobDuration, recordStage, recordStageFailure } from './metrics.js';
+import { AudioInputError } from './errors.js';
+import { recordJobDuration } from './metrics.js';
 import { runPythonModule } from './python-process.js';
-import type { ResultSink, SinkJob } from './result-sink.js';
+import type { ResultSink } from './result-sink.js';
 import type { HostResolver, SourceAddressPolicy } from '@switchforge/platform/audio/source-address-policy';
 import { downloadToFile } from './sources/http.js';
 import type { HttpLimits } from './sources/http.js';
@@ -28,20 +19,18 @@ import {
   namespaceArea,
   stemsPrefix,
 } from '@switchforge/platform/audio/storage-layout';
-import { readWavInfo } from './wav-info.js';
+import { AnalyzerResult, parseResult, pythonFeature, SeparatorResult } from './python-results.js';
+import { runStage } from './stage-frame.js';
+import { describeStem, extensionFor, hashStoredFile, stemFileName } from './stored-files.js';
 import type {
-  AnalysisFeature,
   AnalysisResult,
-  AudioStage,
   CleanupInput,
   DownloadInput,
   DownloadResult,
   FinishInput,
-  ProgressUpdate,
   SeparationResult,
   StageInput,
 } from '@switchforge/platform/audio/types';
-import { PROGRESS_SIGNAL } from '@switchforge/platform/audio/workflow-id';
 
 export interface ActivityDeps {
   /**
@@ -76,27 +65,6 @@ export interface ActivityDeps {
   /** Progress is forwarded (signal + sink) at most this often, plus at every stage end. */
   readonly progressIntervalMs?: number;
 }
-
-const tracer = trace.getTracer('switchforge-audio-worker');
-
-const SeparatorResult = z.object({
-  type: z.literal('result'),
-  stems: z.record(z.string(), z.string()),
-  model: z.string(),
-  device: z.string(),
-  sample_rate: z.number(),
-});
-
-const AnalyzerResult = z.object({
-  type: z.literal('result'),
-  duration_s: z.number(),
-  tempo: z.object({ bpm: z.number(), confidence: z.number() }).nullish(),
-  key: z.object({ tonic: z.string(), mode: z.string(), label: z.string(), confidence: z.number() }).nullish(),
-  loudness_lufs: z.number().nullish(),
-  energy: z.number().nullish(),
-  spectral: z.object({ centroid_hz: z.number(), rolloff_hz: z.number() }).nullish(),
-  onset_rate: z.number().nullish(),
-});
 
 /** Python is killed a little before Temporal's start-to-close timeout, so the error is ours. */
 const TIMEOUT_MARGIN_MS = 1_000;
@@ -257,199 +225,7 @@ export function createActivities(deps: ActivityDeps) {
 
 export type AudioActivities = ReturnType<typeof createActivities>;
 
-type Report = (percent: number, message?: string) => void;
-
-/**
- * The frame every stage runs in: a span, a heartbeat ticker (cancellation only arrives with a
- * heartbeat), throttled progress to the workflow and the sink, metrics, and the error edge.
- */
-async function runStage<T>(
-  deps: ActivityDeps,
-  job: SinkJob,
-  stage: AudioStage,
-  body: (report: Report, signal: AbortSignal) => Promise<T>,
-): Promise<T> {
-  const ctx = Context.current();
-  const started = performance.now();
-  const progress = new ProgressForwarder(ctx, deps, job, stage);
-  const ticker = setInterval(() => progress.heartbeat(), deps.heartbeatIntervalMs ?? 1_000);
-  progress.report(0, ctx.info.attempt > 1 ? `attempt ${ctx.info.attempt}` : 'started');
-  return tracer.startActiveSpan(
-    `audio.${stage}`,
-    {
-      attributes: { 'switchforge.audio.job_uid': job.jobUid, 'switchforge.audio.attempt': ctx.info.attempt },
-    },
-    async (span) => {
-      try {
-        const result = await body((p, m) => progress.report(p, m), ctx.cancellationSignal);
-        progress.report(100, 'done');
-        await progress.flush();
-        recordStage(stage, seconds(started), 'ok');
-        return result;
-      } catch (e) {
-        if (ctx.cancellationSignal.aborted || e instanceof PythonAbortedError) {
-          recordStage(stage, seconds(started), 'cancelled');
-          span.setStatus({ code: SpanStatusCode.ERROR, message: 'cancelled' });
-          const reason: unknown = ctx.cancellationSignal.reason;
-          throw reason instanceof Error ? reason : new CancelledFailure(`${stage} cancelled`);
-        }
-        const reason = isSwitchforgeError(e) ? e.reason : 'Internal';
-        recordStage(stage, seconds(started), 'failed');
-        recordStageFailure(stage, reason);
-        span.recordException(e instanceof Error ? e : new Error(errorMessage(e)));
-        span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
-        throw toApplicationFailure(e);
-      } finally {
-        clearInterval(ticker);
-        span.end();
-      }
-    },
-  );
-}
-
-/**
- * Heartbeats with the latest progress and forwards it, throttled, to the workflow (signal) and
- * the sink. A stage's end (100 %) goes to the sink only: the activity's completion tells the
- * workflow, and a signal round trip there would delay every stage hand-over.
- */
-class ProgressForwarder {
-  private last: ProgressUpdate;
-  private lastSentAt = 0;
-  private recording: Promise<void> = Promise.resolve();
-  private signalling: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly ctx: Context,
-    private readonly deps: ActivityDeps,
-    private readonly job: SinkJob,
-    stage: AudioStage,
-  ) {
-    this.last = { stage, percent: 0 };
-  }
-
-  report(percent: number, message?: string): void {
-    this.last = {
-      stage: this.last.stage,
-      percent: Math.round(percent * 10) / 10,
-      ...(message !== undefined ? { message } : {}),
-    };
-    this.heartbeat();
-    if (Date.now() - this.lastSentAt >= (this.deps.progressIntervalMs ?? 1_000) || percent >= 100)
-      this.send(percent < 100);
-  }
-
-  heartbeat(): void {
-    this.ctx.heartbeat(this.last);
-  }
-
-  /** Waits for the sink's writes, so none lands after the stage's result (which would undo it). */
-  flush(): Promise<void> {
-    return this.recording;
-  }
-
-  private send(signal: boolean): void {
-    this.lastSentAt = Date.now();
-    const update = this.last;
-    const warn = (e: unknown) => this.ctx.log.warn('progress not delivered', { error: errorMessage(e) });
-    // Each chained so updates arrive in order; failures are logged, progress is best effort.
-    this.recording = this.recording
-      .then(() => this.deps.resultSink.recordProgress(this.job, update.stage, update.percent, update.message))
-      .catch(warn);
-    const execution = this.ctx.info.workflowExecution;
-    if (!signal || !execution) return;
-    const handle = this.ctx.client.workflow.getHandle(execution.workflowId, execution.runId);
-    this.signalling = this.signalling.then(() => handle.signal(PROGRESS_SIGNAL, update)).catch(warn);
-  }
-}
-
-async function hashStoredFile(path: string, maxBytes: number): Promise<{ bytes: number; sha256: string }> {
-  const s = await stat(path).catch(() => undefined);
-  if (!s?.isFile()) throw new AudioInputError('SourceNotFound', 'the input file does not exist in storage');
-  if (s.size === 0) throw new AudioInputError('EmptyAudio', 'the input file is empty (0 bytes)');
-  if (s.size > maxBytes)
-    throw new AudioInputError(
-      'TooLarge',
-      `the input file is ${s.size} bytes, over the ${maxBytes}-byte limit`,
-    );
-  return { bytes: s.size, sha256: await sha256Of(path) };
-}
-
-const AUDIO_EXTENSIONS = new Set([
-  '.wav',
-  '.mp3',
-  '.flac',
-  '.ogg',
-  '.oga',
-  '.opus',
-  '.m4a',
-  '.aac',
-  '.aif',
-  '.aiff',
-  '.webm',
-]);
-
-/** Decoders pick a demuxer by extension, so keep the source's when it names an audio format. */
-function extensionFor(url: string): string {
-  const ext = extname(new URL(url).pathname).toLowerCase();
-  return AUDIO_EXTENSIONS.has(ext) ? ext : '.audio';
-}
-
-/** The stem's file name, refusing one the separator wrote anywhere but its output folder. */
-function stemFileName(outDir: string, path: string): string {
-  const rel = relative(outDir, path);
-  if (rel === '' || rel.startsWith('..') || rel.includes(sep) || rel !== basename(path)) {
-    throw new PythonProcessError(
-      `separator wrote a stem outside its output folder: ${path}`,
-      0,
-      '',
-      'PythonContractViolation',
-    );
-  }
-  return rel;
-}
-
-async function describeStem(name: string, key: string, path: string): Promise<StemDescriptor> {
-  const [{ size }, wav, sha256] = await Promise.all([stat(path), readWavInfo(path), sha256Of(path)]);
-  return {
-    name,
-    path: key,
-    format: 'wav',
-    contentType: 'audio/wav',
-    bytes: size,
-    durationS: Math.round(wav.durationS * 1000) / 1000,
-    sha256,
-  };
-}
-
-async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
-  return hash.digest('hex');
-}
-
-function parseResult<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    throw new PythonProcessError(
-      `${what} result does not match the contract: ${parsed.error.issues[0]?.message ?? ''}`,
-      0,
-      '',
-      'PythonContractViolation',
-    );
-  }
-  return parsed.data;
-}
-
 function withoutPreview(t: SpotifyTrack): DownloadResult['track'] {
   const { previewUrl: _omit, ...rest } = t;
   return rest;
-}
-
-/** The CRD's feature names where the analyzer's differ (`onsets` is its `onset_rate`). */
-function pythonFeature(f: AnalysisFeature): string {
-  return f === 'onsets' ? 'onset_rate' : f;
-}
-
-function seconds(startedPerf: number): number {
-  return (performance.now() - startedPerf) / 1000;
 }
