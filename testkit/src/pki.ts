@@ -22,6 +22,10 @@ async function openssl(args: string[]): Promise<void> {
   await runChecked('openssl', args);
 }
 
+/** The X.509 v3 extensions of a client certificate (kubelets, kube-proxy, the admin, CoreDNS). */
+export const CLIENT_CERT_EXTENSIONS =
+  'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n';
+
 /** A key and a certificate signed by `ca`, with the given subject and X.509 v3 extensions. */
 export async function issueCertificate(
   dir: string,

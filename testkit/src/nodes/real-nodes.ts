@@ -35,7 +35,7 @@ import {
 } from './node-config.js';
 import { kubectl, type KubernetesInfo } from '../kubernetes.js';
 import { binary } from '../paths.js';
-import { issueCertificate } from '../pki.js';
+import { CLIENT_CERT_EXTENSIONS, issueCertificate } from '../pki.js';
 import { waitFor } from '../ports.js';
 import { run, startDetached, stopProcess, tail } from '../processes.js';
 
@@ -161,7 +161,7 @@ async function startNode(
     'kube-proxy',
     '/CN=system:kube-proxy',
     { cert: k8s.pki.caCert, key: k8s.pki.caKey },
-    'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n',
+    CLIENT_CERT_EXTENSIONS,
   );
   const kubeProxyKubeconfig = join(dir, 'kube-proxy.kubeconfig');
   writeFileSync(
@@ -347,7 +347,7 @@ export async function startRealNodes(
       'cluster-dns',
       '/CN=system:switchforge-cluster-dns',
       { cert: k8s.pki.caCert, key: k8s.pki.caKey },
-      'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n',
+      CLIENT_CERT_EXTENSIONS,
     );
     const rbac = await kubectl(k8s, ['apply', '-f', '-'], DNS_RBAC('system:switchforge-cluster-dns'));
     if (rbac.code !== 0) throw new Error(`cluster DNS RBAC: ${rbac.stderr}`);
