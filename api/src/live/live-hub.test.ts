@@ -40,6 +40,8 @@ class FakeWorker {
   /** Replay requests answered with HTTP 500 while true. */
   failReplay = false;
   readonly replays: number[] = [];
+  /** Follow requests accepted so far (never decreases), so a test can wait for a hub to be streaming. */
+  follows = 0;
   private followers = new Set<ServerResponse>();
   private server: Server;
 
@@ -57,6 +59,7 @@ class FakeWorker {
       if (since !== undefined) for (const line of this.replay(since)) res.write(`${JSON.stringify(line)}\n`);
       if (!follow) return void res.end();
       this.followers.add(res);
+      this.follows += 1;
       res.on('close', () => this.followers.delete(res));
     });
   }
@@ -121,6 +124,13 @@ describe('catching up a subscriber that brings its last sequence', async () => {
     hubs.push(hub);
     return hub;
   };
+  /** Attaches the first subscriber and waits until its hub follows the worker: a batch published before that is not the hub's to see. */
+  const attachFollowing = async (hub: LiveHub, sink: ReturnType<typeof recorder>['sink']) => {
+    const before = worker.follows;
+    const leave = hub.attach('lab', 'leaf1', {}, sink);
+    await until(() => worker.follows > before, 'the hub to follow the worker');
+    return leave;
+  };
   after(async () => {
     await Promise.all(hubs.map((h) => h.close()));
     await worker.close();
@@ -130,8 +140,7 @@ describe('catching up a subscriber that brings its last sequence', async () => {
     worker.held = [];
     const hub = hubFor();
     const first = recorder();
-    const leave = hub.attach('lab', 'leaf1', {}, first.sink);
-    await sleep(100);
+    const leave = await attachFollowing(hub, first.sink);
     for (const seq of [101, 102, 103]) worker.publish(batch(seq, seq === 101 ? undefined : seq - 1));
     await until(() => first.seen.length === 3, 'the first subscriber');
     const replaysBefore = worker.replays.length;
@@ -149,8 +158,7 @@ describe('catching up a subscriber that brings its last sequence', async () => {
     worker.held = [];
     const hub = hubFor(2);
     const first = recorder();
-    hub.attach('lab', 'leaf1', {}, first.sink);
-    await sleep(100);
+    await attachFollowing(hub, first.sink);
     for (const seq of [201, 202, 203, 204, 205])
       worker.publish(batch(seq, seq === 201 ? undefined : seq - 1));
     await until(() => first.seen.length === 5, 'the first subscriber');
@@ -167,8 +175,7 @@ describe('catching up a subscriber that brings its last sequence', async () => {
     worker.held = [batch(305, 304), batch(306, 305)];
     const hub = hubFor(1);
     const first = recorder();
-    hub.attach('lab', 'leaf1', {}, first.sink);
-    await sleep(100);
+    await attachFollowing(hub, first.sink);
     worker.publish(batch(307, 306));
     await until(() => first.seen.includes('b307'), 'the first subscriber');
     const late = recorder();
@@ -181,8 +188,7 @@ describe('catching up a subscriber that brings its last sequence', async () => {
     worker.held = [];
     const hub = hubFor(1);
     const first = recorder();
-    hub.attach('lab', 'leaf1', {}, first.sink);
-    await sleep(100);
+    await attachFollowing(hub, first.sink);
     worker.publish(batch(401));
     worker.publish(batch(402, 401));
     await until(() => first.seen.length === 2, 'the first subscriber');
