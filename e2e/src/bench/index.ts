@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { installCrds } from '../harness/platform-under-test.js';
 import { useInfra, type Infra } from '@switchforge/testkit';
+import { runAccuracyBenchmark } from './analyzer-accuracy.js';
 import { AUDIO_DEFAULTS, runAudioPipelineBenchmark } from './audio-pipeline.js';
 import { runAnalyzerBenchmark, runApiBenchmarks, runNetconfBenchmark } from './external-benchmarks.js';
 import { formatTable, type Figure } from './figures.js';
@@ -94,7 +95,10 @@ progress(`benchmarks: ${selected.join(', ')}; ${machine()}; logs in ${logDir}`);
 try {
   // The self-contained ones first, before the control plane adds its background load.
   await section('netconf', () => runNetconfBenchmark({ interfaces: 40_000, rounds: 3, timeoutMs: 300_000 }));
-  await section('analyzer', () => runAnalyzerBenchmark({ minutes: 1, repeat: 2, timeoutMs: 300_000 }));
+  await section('analyzer', async () => [
+    ...(await runAnalyzerBenchmark({ minutes: 1, repeat: 2, timeoutMs: 300_000 })),
+    ...(await runAccuracyBenchmark({ timeoutMs: 600_000, progress })),
+  ]);
   await section('separator', () =>
     runSeparatorBenchmark({ seconds: Number(values['separator-seconds']), timeoutMs: 900_000 }),
   );
