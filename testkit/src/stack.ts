@@ -47,8 +47,20 @@ export function loadState(dir: string): StackState | undefined {
   return JSON.parse(readFileSync(file, 'utf8')) as StackState;
 }
 
+export interface StackOptions {
+  /**
+   * Simulated (kwok) nodes beside the real ones; default 3. With none, the real nodes carry no
+   * taint and take every pod, as a user's cluster does (`npm run up`).
+   */
+  kwokNodes?: number;
+}
+
 /** Starts the missing components, in parallel where they do not depend on each other. */
-export async function startStack(state: StackState, components: readonly Component[]): Promise<StackState> {
+export async function startStack(
+  state: StackState,
+  components: readonly Component[],
+  options: StackOptions = {},
+): Promise<StackState> {
   const jobs: Promise<void>[] = [];
   if (components.includes('postgres') && !state.postgres) {
     jobs.push(startPostgres(state.dir).then((pg) => void (state.postgres = pg)));
@@ -61,7 +73,7 @@ export async function startStack(state: StackState, components: readonly Compone
   }
   const wantsNodes = components.includes('nodes') && !state.realNodes;
   if ((components.includes('kubernetes') || wantsNodes) && !state.kubernetes) {
-    jobs.push(startKubernetes(state.dir).then((k) => void (state.kubernetes = k)));
+    jobs.push(startKubernetes(state.dir, options.kwokNodes).then((k) => void (state.kubernetes = k)));
   }
   const images = wantsNodes ? ensureImages() : undefined;
   jobs.push(...(images ? [images.then(() => undefined)] : []));

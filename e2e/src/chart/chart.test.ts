@@ -173,11 +173,21 @@ describe('the switchforge chart', () => {
       'http://otel-collector.observability.svc:4318',
     );
     assert.equal(env.get('SWITCHFORGE_METRICS_PORT')?.value, '9464');
+    assert.equal(env.get('AUDIO_POOL_ENABLED')?.value, 'true');
     assert.equal(env.get('AUDIO_POOL_MAX_REPLICAS')?.value, '9');
     assert.equal(env.get('AUDIO_POOL_BACKLOG_PER_REPLICA')?.value, '3');
     assert.equal(env.get('AUDIO_WORKER_DATABASE_SECRET')?.value, 'switchforge-db');
     assert.equal(env.get('AUDIO_STORAGE_CLAIM')?.value, 'audio-files');
     assert.equal(env.get('SWITCHFORGE_WATCH_NAMESPACE')?.value, 'switches');
+  });
+
+  test('leaves the audio pool to workers outside the cluster when audio.pool.enabled is false', async () => {
+    const { manifests } = await template({ ...everything, 'audio.pool.enabled': false });
+    const env = envOf(find(manifests, 'Deployment', `${releaseName}-switchforge-operator`));
+    assert.equal(env.get('AUDIO_POOL_ENABLED')?.value, 'false');
+    // The AudioJob controller still runs: jobs start workflows on the same Temporal queues.
+    assert.equal(env.get('TEMPORAL_ADDRESS')?.value, 'temporal-frontend.temporal.svc:7233');
+    assert.equal(env.get('AUDIO_STORAGE_CLAIM')?.value, 'audio-files');
   });
 
   test('sets only environment variables that the operator and the API read', async () => {

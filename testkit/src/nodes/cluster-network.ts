@@ -7,7 +7,7 @@
 import { request } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLUSTER_DOMAIN, DNS_ADDRESS, NODE_NETWORK, OUTSIDE_ADDRESS } from './addresses.js';
+import { CLUSTER_DOMAIN, DNS_ADDRESS, NODE_NETWORK, OUTSIDE_ADDRESS, POD_NETWORK } from './addresses.js';
 import { createNetns, ip, netnsCommand } from './netns.js';
 import { binary, repoRoot } from '../paths.js';
 import { waitFor } from '../ports.js';
@@ -62,8 +62,12 @@ export async function startClusterNetwork(options: {
     controlSocket,
     '--connect',
     options.egressSocket,
+    // Kubelets (logs, exec, port-forward) and pods (the apiserver's pod proxy, which the local
+    // Prometheus scrapes through): nothing else inside, nothing outside.
     '--allow',
     NODE_NETWORK.cidr,
+    '--allow',
+    POD_NETWORK,
     '--port',
     String(options.apiPort),
   ]);

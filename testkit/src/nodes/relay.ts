@@ -7,10 +7,10 @@
  *     In the machine's namespace. Each connection on S names a loopback port in its first line
  *     ("PORT\n"); the relay connects to 127.0.0.1:PORT and carries the bytes. Nothing but
  *     127.0.0.1 can be reached through it.
- *   relay.ts netns --socket S --address A --control C --connect K --allow CIDR [--port P ...]
+ *   relay.ts netns --socket S --address A --control C --connect K --allow CIDR [--allow CIDR] [--port P ...]
  *     In the cluster namespace. Listens on A:P for each port (more through `PUT /ports/P` on the
  *     control socket C) and carries each connection to the host side as 127.0.0.1:P. Serves
- *     HTTP CONNECT on K for the kube-apiserver's egress to kubelets and pods, only into CIDR.
+ *     HTTP CONNECT on K for the kube-apiserver's egress to kubelets and pods, only into the CIDRs.
  */
 import { once } from 'node:events';
 import { createServer as createHttpServer } from 'node:http';
@@ -83,7 +83,7 @@ async function runNetns(options: {
   address: string;
   control: string;
   connect: string;
-  allow: string;
+  allow: readonly string[];
   ports: number[];
 }): Promise<void> {
   const listeners = new Map<number, Server>();
@@ -123,7 +123,7 @@ async function runNetns(options: {
   const egress = createHttpServer((_req, res) => res.writeHead(405).end());
   egress.on('connect', (req, client: Socket, head: Buffer) => {
     const target = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(req.url ?? '');
-    if (!target || !inCidr(target[1] ?? '', options.allow)) {
+    if (!target || !options.allow.some((cidr) => inCidr(target[1] ?? '', cidr))) {
       client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
       return;
     }
@@ -144,7 +144,7 @@ const { positionals, values } = parseArgs({
     address: { type: 'string' },
     control: { type: 'string' },
     connect: { type: 'string' },
-    allow: { type: 'string' },
+    allow: { type: 'string', multiple: true },
     port: { type: 'string', multiple: true },
   },
 });
@@ -157,7 +157,7 @@ if (mode === 'host' && values.socket) {
   values.address &&
   values.control &&
   values.connect &&
-  values.allow
+  values.allow?.length
 ) {
   await runNetns({
     socket: values.socket,
@@ -169,7 +169,7 @@ if (mode === 'host' && values.socket) {
   });
 } else {
   process.stderr.write(
-    'usage: relay.ts host --socket S | netns --socket S --address A --control C --connect K --allow CIDR [--port P]\n',
+    'usage: relay.ts host --socket S | netns --socket S --address A --control C --connect K --allow CIDR... [--port P]\n',
   );
   process.exit(2);
 }
