@@ -11,7 +11,7 @@ import { cacheDir, repoRoot } from '@switchforge/testkit/paths';
 import { freePort, waitFor } from '@switchforge/testkit/ports';
 import { isAlive, startDetached, stopProcess, tail } from '@switchforge/testkit/processes';
 import { loadState, saveState, startStack, stopStack, type StackState } from '@switchforge/testkit/stack';
-import { generateTestPki } from '../simulators/certs.js';
+import { generateTestPki } from '@switchforge/simulators/certs';
 
 export const SYSTEM_NAMESPACE = 'switchforge-system';
 export const LAB_NAMESPACE = 'lab';
@@ -91,7 +91,7 @@ export async function startSystem(
     state,
     procs,
     'gnmi-simulator',
-    'e2e/src/simulators/gnmi/main.ts',
+    'simulators/src/gnmi/main.ts',
     [
       '--port',
       String(gnmiPort),
