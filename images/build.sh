@@ -155,7 +155,7 @@ APP_PATHS=(package.json package-lock.json tsconfig.json tsconfig.build.json
   worker/package.json worker/tsconfig.build.json worker/src
   operator/package.json operator/tsconfig.build.json operator/src
   api/package.json api/tsconfig.build.json api/src
-  testkit/package.json e2e/package.json proto images/Containerfile images/prune-node-modules.mjs)
+  testkit/package.json simulators/package.json e2e/package.json proto images/Containerfile images/prune-node-modules.mjs)
 APP_KEY=$(key_of app "$BASE_KEY" "${APP_PATHS[@]}")
 # npm's cache of the host, so a cold image build downloads nothing npm ci here already did.
 NPM_CACHE=$(npm config get cache)

@@ -3,7 +3,8 @@
  * test support aside) import, that each is declared in its package.json, and that the graph has
  * no cycle: platform at the bottom, operator, worker and api beside each other on top of it.
  * At test time (every file, tests and benchmarks included, dependencies and devDependencies): no
- * cycle either; the testkit (the real servers) imports none of ours, so every package's tests may.
+ * cycle either; the testkit (the real servers) imports none of ours and the simulators (the
+ * simulated switches) only platform, so every package's tests may use both.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -127,9 +128,11 @@ test('at test time each package imports only @switchforge packages it declares (
   }
 });
 
-test('the graph with tests has no cycle, and the testkit imports none of our packages', () => {
+test('the graph with tests has no cycle, the testkit imports none of our packages and the simulators only platform', () => {
   assert.ok(testTimeGraph.has('testkit'), 'the testkit is a workspace package');
   assert.deepEqual([...testTimeGraph.get('testkit')!], [], 'testkit imports none of the others');
+  assert.ok(testTimeGraph.has('simulators'), 'the simulators are a workspace package');
+  assert.deepEqual([...testTimeGraph.get('simulators')!], ['platform'], 'simulators import platform only');
   assert.equal(findCycle(testTimeGraph), undefined);
 });
 
@@ -151,41 +154,6 @@ function relativeCrossings(): string[] {
   return crossings;
 }
 
-/**
- * Still open (issue 16): worker tests reach the protocol simulators in e2e/src/simulators, and the
- * gNMI simulator is built on the worker's gNMI paths, so worker → e2e → worker at test time. Listed
- * exactly: a new crossing, or one that goes, fails this test until the list says so.
- */
-const OPEN_CROSSINGS = [
-  'worker/src/backup/backup-service.test.ts imports ../../../e2e/src/simulators/netconf/index.js',
-  'worker/src/backup/fetch.test.ts imports ../../../e2e/src/simulators/gnmi/server.js',
-  'worker/src/backup/fetch.test.ts imports ../../../e2e/src/simulators/netconf/index.js',
-  'worker/src/device/secret-check.test.ts imports ../../../e2e/src/simulators/certs.js',
-  'worker/src/gnmi/collector.test.ts imports ../../../e2e/src/simulators/certs.js',
-  'worker/src/gnmi/collector.test.ts imports ../../../e2e/src/simulators/gnmi/server.js',
-  'worker/src/gnmi/decode-throughput.ts imports ../../../e2e/src/simulators/gnmi/server.js',
-  'worker/src/gnmi/fake-agent.test.ts imports ../../../e2e/src/simulators/certs.js',
-  'worker/src/netconf/collector.test.ts imports ../../../e2e/src/simulators/netconf/index.js',
-  'worker/src/netconf/large-reply.test.ts imports ../../../e2e/src/simulators/netconf/interfaces-tree.js',
-  'worker/src/netconf/large-reply.test.ts imports ../../../e2e/src/simulators/netconf/index.js',
-];
-
-test("no file imports another package's sources through a relative path (but the open worker → e2e simulators list)", () => {
-  assert.deepEqual(
-    relativeCrossings(),
-    OPEN_CROSSINGS,
-    'import another package by its name (its package.json exports)',
-  );
-});
-
-test('the open crossings are the only test-time cycle: worker → e2e → worker', () => {
-  const withCrossings = new Map([...testTimeGraph].map(([p, deps]) => [p, new Set(deps)]));
-  for (const line of OPEN_CROSSINGS) withCrossings.get(line.split('/')[0]!)!.add('e2e');
-  const cycle = findCycle(withCrossings);
-  assert.ok(
-    cycle?.[0] === 'worker' && cycle[1] === 'e2e',
-    `worker → e2e → … → worker, found ${cycle?.join(' → ')}`,
-  );
-  withCrossings.get('worker')!.delete('e2e');
-  assert.equal(findCycle(withCrossings), undefined);
+test("no file imports another package's sources through a relative path", () => {
+  assert.deepEqual(relativeCrossings(), [], 'import another package by its name (its package.json exports)');
 });

@@ -13,7 +13,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { readTemporalTls } from '@switchforge/platform/config';
 import { useInfra, type Infra } from '@switchforge/testkit';
-import { generateTestPki, type TestPki } from '../simulators/certs.js';
+import { generateTestPki, type TestPki } from '@switchforge/simulators/certs';
 import * as activities from '@switchforge/testkit/fixtures/greeting-activities';
 
 let infra: Infra;

@@ -28,7 +28,7 @@ export async function startSimulatorProcess(options: {
     [
       '--import',
       'tsx',
-      join(repoRoot, 'e2e/src/simulators/gnmi/main.ts'),
+      join(repoRoot, 'simulators/src/gnmi/main.ts'),
       '--insecure',
       '--devices',
       '1',

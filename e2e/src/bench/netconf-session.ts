@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { LEAVES_PER_INTERFACE, startNetconfSimulator } from '../simulators/netconf/index.js';
+import { LEAVES_PER_INTERFACE, startNetconfSimulator } from '@switchforge/simulators/netconf';
 import { NetconfSession } from '@switchforge/worker/netconf/session';
 
 const interfaces = Number(process.argv[2] ?? 40_000);

@@ -23,8 +23,8 @@ import { run } from '@switchforge/testkit/processes';
 import { useInfra, waitFor, type Infra } from '@switchforge/testkit';
 import { collect, gql, wsClient } from '../api/fixture.js';
 import { caSecret, loginSecret, namespaceTools } from '../harness/manifests.js';
-import { generateTestPki } from '../simulators/certs.js';
-import { startGnmiSimulator, type GnmiSimulator } from '../simulators/gnmi/server.js';
+import { generateTestPki } from '@switchforge/simulators/certs';
+import { startGnmiSimulator, type GnmiSimulator } from '@switchforge/simulators/gnmi/server';
 import { chartDir, ensureHelm } from './helm.js';
 
 const ns = 'helm-install';

@@ -25,8 +25,8 @@ import {
   startLabSwitch,
 } from '../harness/platform-under-test.js';
 import { freePort, useInfra, waitFor, type Infra } from '@switchforge/testkit';
-import { generateTestPki, type TestPki } from '../simulators/certs.js';
-import type { GnmiSimulator } from '../simulators/gnmi/server.js';
+import { generateTestPki, type TestPki } from '@switchforge/simulators/certs';
+import type { GnmiSimulator } from '@switchforge/simulators/gnmi/server';
 
 const ns = `prop-${randomBytes(3).toString('hex')}`;
 const seed = Number(process.env.SWITCHFORGE_PROPERTY_SEED ?? 1313);

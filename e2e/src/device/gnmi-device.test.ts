@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { migrate } from '@switchforge/platform/db';
 import { useInfra, waitFor, type Infra } from '@switchforge/testkit';
-import { generateTestPki, type TestPki } from '../simulators/certs.js';
-import { startGnmiSimulator, type GnmiSimulator } from '../simulators/gnmi/server.js';
+import { generateTestPki, type TestPki } from '@switchforge/simulators/certs';
+import { startGnmiSimulator, type GnmiSimulator } from '@switchforge/simulators/gnmi/server';
 import {
   installCrds,
   startOperator,

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { migrate } from '@switchforge/platform/db';
 import { useInfra, waitFor, type Infra } from '@switchforge/testkit';
-import { startNetconfSimulator, type NetconfSimulator } from '../simulators/netconf/index.js';
+import { startNetconfSimulator, type NetconfSimulator } from '@switchforge/simulators/netconf';
 import {
   installCrds,
   startOperator,

@@ -16,8 +16,8 @@ import { discoveryController } from '@switchforge/operator/discovery/index';
 import { adminKubeConfig, installCrds } from '../harness/platform-under-test.js';
 import { loginSecret, namespaceTools } from '../harness/manifests.js';
 import { freePort, useInfra, waitFor, type Infra } from '@switchforge/testkit';
-import { startGnmiSimulator, type GnmiSimulator } from '../simulators/gnmi/server.js';
-import { startNetconfSimulator, type NetconfSimulator } from '../simulators/netconf/index.js';
+import { startGnmiSimulator, type GnmiSimulator } from '@switchforge/simulators/gnmi/server';
+import { startNetconfSimulator, type NetconfSimulator } from '@switchforge/simulators/netconf';
 
 const ns = `discovery-${randomBytes(3).toString('hex')}`;
 let infra: Infra;

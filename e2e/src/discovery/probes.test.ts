@@ -13,9 +13,9 @@ import {
   generateSshKeyPair,
   startNetconfSimulator,
   type NetconfSimulator,
-} from '../simulators/netconf/index.js';
-import { generateTestPki, type TestPki } from '../simulators/certs.js';
-import { startGnmiSimulator, type GnmiSimulator } from '../simulators/gnmi/server.js';
+} from '@switchforge/simulators/netconf';
+import { generateTestPki, type TestPki } from '@switchforge/simulators/certs';
+import { startGnmiSimulator, type GnmiSimulator } from '@switchforge/simulators/gnmi/server';
 
 const login = { username: 'ops', password: 'probe-secret' };
 let pki: TestPki;

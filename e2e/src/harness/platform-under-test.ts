@@ -1,10 +1,10 @@
 import { migrate } from '@switchforge/platform/db';
-import type { TestPki } from '../simulators/certs.js';
+import type { TestPki } from '@switchforge/simulators/certs';
 import {
   startGnmiSimulator,
   type GnmiSimulator,
   type GnmiSimulatorOptions,
-} from '../simulators/gnmi/server.js';
+} from '@switchforge/simulators/gnmi/server';
 import { caSecret, loginSecret } from './manifests.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -19,7 +19,7 @@ import { loadState, saveState, startStack, stopStack, type StackState } from '@s
 import { synthWav } from '../audio/synth-wav.js';
 import { ensureVenvPython, readyVenvPython } from '../audio/venv-python.js';
 import { ensureHelm } from '../chart/helm.js';
-import { generateTestPki } from '../simulators/certs.js';
+import { generateTestPki } from '@switchforge/simulators/certs';
 import { audioVolumeManifests, prepareAudioVolume } from './audio-storage.js';
 import { hostAudioWorkerCommand, hostAudioWorkerEnv } from './host-audio-worker.js';
 import {
@@ -141,7 +141,7 @@ export async function startSystem(
         procs,
         `gnmi-leaf${i}`,
         tsx(
-          'e2e/src/simulators/gnmi/main.ts',
+          'simulators/src/gnmi/main.ts',
           '--interfaces',
           '8',
           '--tls-cert',
@@ -164,7 +164,7 @@ export async function startSystem(
       procs,
       'netconf-spine1',
       tsx(
-        'e2e/src/simulators/netconf/main.ts',
+        'simulators/src/netconf/main.ts',
         '--interfaces',
         '6',
         '--username',

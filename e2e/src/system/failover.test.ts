@@ -19,8 +19,8 @@ import { exposeToRealNodes, type RealNode } from '@switchforge/testkit/nodes/rea
 import { podReachableUrl, realNodeWorkerConfig } from '@switchforge/testkit/nodes/workloads';
 import { run } from '@switchforge/testkit/processes';
 import { useInfra, waitFor, type Infra } from '@switchforge/testkit';
-import { generateTestPki, type TestPki } from '../simulators/certs.js';
-import { startGnmiSimulator, type GnmiSimulator } from '../simulators/gnmi/server.js';
+import { generateTestPki, type TestPki } from '@switchforge/simulators/certs';
+import { startGnmiSimulator, type GnmiSimulator } from '@switchforge/simulators/gnmi/server';
 import { installCrds, startOperator, type OperatorHandle } from '../harness/platform-under-test.js';
 
 const ns = 'failover';

@@ -7,7 +7,7 @@ import type { Device } from '@switchforge/platform/crd';
 import { createDataSource, migrate } from '@switchforge/platform/db';
 import { startTelemetry, type Telemetry } from '@switchforge/platform/telemetry';
 import { freePort, useInfra, type Infra } from '@switchforge/testkit';
-import { startNetconfSimulator, type NetconfSimulator } from '../../../e2e/src/simulators/netconf/index.js';
+import { startNetconfSimulator, type NetconfSimulator } from '@switchforge/simulators/netconf';
 import { BACKUP_ANNOTATION } from './annotations.js';
 import { BackupService, type BackupResult } from './backup-service.js';
 import { fetchRunningConfig } from './fetch.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startGnmiSimulator, type GnmiSimulator } from '../../../e2e/src/simulators/gnmi/server.js';
-import { startNetconfSimulator, type NetconfSimulator } from '../../../e2e/src/simulators/netconf/index.js';
+import { startGnmiSimulator, type GnmiSimulator } from '@switchforge/simulators/gnmi/server';
+import { startNetconfSimulator, type NetconfSimulator } from '@switchforge/simulators/netconf';
 import { CollectorError } from '../device/sample.js';
 import { failureReason, fetchRunningConfig } from './fetch.js';
 import { normalizeConfig } from './normalize.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parsePath } from '../gnmi/paths.js';
+import { parsePath } from '@switchforge/platform/gnmi/paths';
 import type { GetResponse, TypedValue } from '../gnmi/proto.js';
 import { getResponseToJson, type JsonValue } from './gnmi-config.js';
 

@@ -5,7 +5,7 @@
  * with keys is an entry of a JSON array of that name, found by its key leaves.
  */
 import { InputError } from '@switchforge/platform/errors';
-import { elemsOf, formatPath, joinPaths } from '../gnmi/paths.js';
+import { elemsOf, formatPath, joinPaths } from '@switchforge/platform/gnmi/paths';
 import { int64ToSampleNumber, type GetResponse, type PathElem, type TypedValue } from '../gnmi/proto.js';
 import { float32ToNumber } from '../gnmi/values.js';
 

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import type { Device } from '@switchforge/platform/crd';
-import { generateTestPki, type TestPki } from '../../../e2e/src/simulators/certs.js';
+import { generateTestPki, type TestPki } from '@switchforge/simulators/certs';
 import type { DeviceSecrets } from './device-secrets.js';
 import { sshKeyError } from '../netconf/ssh-key.js';
 import { checkDeviceSecrets } from './secret-check.js';

@@ -4,17 +4,17 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { generateTestPki, type TestPki } from '../../../e2e/src/simulators/certs.js';
+import { parsePath } from '@switchforge/platform/gnmi/paths';
+import { generateTestPki, type TestPki } from '@switchforge/simulators/certs';
 import {
   startGnmiSimulator,
   type GnmiSimulator,
   type GnmiSimulatorOptions,
-} from '../../../e2e/src/simulators/gnmi/server.js';
+} from '@switchforge/simulators/gnmi/server';
 import type { CollectorHandlers, Sample, SessionState } from '../device/sample.js';
 import { CollectorError } from '../device/sample.js';
 import { GnmiClient } from './client.js';
 import { GnmiCollector, type GnmiCollectorConfig } from './collector.js';
-import { parsePath } from './paths.js';
 
 interface Recorder extends CollectorHandlers {
   samples: Sample[];

@@ -4,6 +4,7 @@
  * samples, and reports how the session failed as a CollectorError reason.
  */
 import { status as Status, type ServiceError } from '@grpc/grpc-js';
+import { parsePath } from '@switchforge/platform/gnmi/paths';
 import {
   CollectorError,
   type Collector,
@@ -20,7 +21,6 @@ import {
 } from './client.js';
 import { gnmiMetrics } from './metrics.js';
 import { notificationToSamples } from './notifications.js';
-import { parsePath } from './paths.js';
 import {
   Encoding,
   SubscriptionListMode,

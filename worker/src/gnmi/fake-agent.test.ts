@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { generateTestPki, type TestPki } from '../../../e2e/src/simulators/certs.js';
+import { generateTestPki, type TestPki } from '@switchforge/simulators/certs';
 import { CollectorError, type Sample } from '../device/sample.js';
 import { GnmiCollector, type GnmiCollectorConfig } from './collector.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parsePath } from '@switchforge/platform/gnmi/paths';
 import { notificationToSamples } from './notifications.js';
-import { parsePath } from './paths.js';
 import { codecs, type Notification } from './proto.js';
 import type { Sample } from '../device/sample.js';
 

@@ -6,8 +6,8 @@
  * Timestamps are kept as the device reported them, out of order or not: the sink is
  * idempotent on (device, path, labels, timestamp), so reordering here would only cost time.
  */
+import { appendKeyless, elemsOf } from '@switchforge/platform/gnmi/paths';
 import type { Sample, SampleValue } from '../device/sample.js';
-import { appendKeyless, elemsOf } from './paths.js';
 import { int64ToBigInt, type Notification } from './proto.js';
 import { decodeUpdateValue, flattenJson, isJsonTree } from './values.js';
 

@@ -5,7 +5,7 @@ import {
   generateSshKeyPair,
   startNetconfSimulator,
   type NetconfSimulator,
-} from '../../../e2e/src/simulators/netconf/index.js';
+} from '@switchforge/simulators/netconf';
 import { CollectorError, type Sample, type SessionState } from '../device/sample.js';
 import { NetconfCollector, type NetconfCollectorConfig } from './collector.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { interfacesTree } from '../../../e2e/src/simulators/netconf/interfaces-tree.js';
-import { LEAVES_PER_INTERFACE, startNetconfSimulator } from '../../../e2e/src/simulators/netconf/index.js';
+import { interfacesTree } from '@switchforge/simulators/netconf/interfaces-tree';
+import { LEAVES_PER_INTERFACE, startNetconfSimulator } from '@switchforge/simulators/netconf';
 import { NetconfSession } from './session.js';
 
 describe('a reply bigger than 50 MB', () => {

@@ -1,6 +1,6 @@
 /**
  * CLI for the NETCONF simulator:
- *   node --import tsx e2e/src/simulators/netconf/main.ts --port 8300 --interfaces 4 \
+ *   node --import tsx simulators/src/netconf/main.ts --port 8300 --interfaces 4 \
  *     --username netconf --password secret
  * Runs until SIGINT/SIGTERM. Prints one JSON line once listening: the port and the host key's
  * public half (an OpenSSH line), which a Device pins through its `ssh.hostKeySecretRef`.

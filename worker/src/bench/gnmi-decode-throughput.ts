@@ -1,15 +1,15 @@
 /**
  * Quick throughput check of the gNMI decode path (not a test):
- *   node --import tsx worker/src/gnmi/decode-throughput.ts
+ *   node --import tsx worker/src/bench/gnmi-decode-throughput.ts
  * 1. decode only: protobuf bytes -> SubscribeResponse -> Sample[], in-process.
  * 2. end to end: the simulator's firehose over loopback into GnmiCollector (both in this process,
  *    so the figure is a floor: simulator encoding shares the same core).
  */
-import { startGnmiSimulator } from '../../../e2e/src/simulators/gnmi/server.js';
-import { GnmiCollector } from './collector.js';
-import { notificationToSamples } from './notifications.js';
-import { parsePath } from './paths.js';
-import { codecs, type Update } from './proto.js';
+import { parsePath } from '@switchforge/platform/gnmi/paths';
+import { startGnmiSimulator } from '@switchforge/simulators/gnmi/server';
+import { GnmiCollector } from '../gnmi/collector.js';
+import { notificationToSamples } from '../gnmi/notifications.js';
+import { codecs, type Update } from '../gnmi/proto.js';
 
 function decodeOnly(): number {
   const updates: Update[] = [];

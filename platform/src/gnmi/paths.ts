@@ -6,6 +6,9 @@
  * Inside a key value `]` and `\` are escaped with `\`; in an element name `/`, `[` and `\`
  * are. `origin:` is recognised only before the first `/`, so IPv6 keys (`[ip=2001:db8::1]`)
  * parse as values.
+ *
+ * In platform/ beside the messages: the worker's sessions and the gNMI simulator (`simulators/`)
+ * both read and write paths with these.
  */
 import type { Path, PathElem } from './proto.js';
 

@@ -1,6 +1,6 @@
 /**
  * CLI for the gNMI simulator:
- *   node --import tsx e2e/src/simulators/gnmi/main.ts --port 57400 --devices 10 --rate 0 --insecure
+ *   node --import tsx simulators/src/gnmi/main.ts --port 57400 --devices 10 --rate 0 --insecure
  *   ... --tls-cert server.crt --tls-key server.key [--tls-ca ca.crt] [--username u --password p]
  * Runs until SIGINT/SIGTERM. Prints one JSON line with the port once listening.
  */

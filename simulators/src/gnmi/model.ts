@@ -3,8 +3,8 @@
  * CPU, memory, temperature and BGP neighbor state. Values move on every read so that
  * consecutive samples differ like a live switch's.
  */
-import { parsePath } from '@switchforge/worker/gnmi/paths';
-import type { PathElem } from '@switchforge/worker/gnmi/proto';
+import { parsePath } from '@switchforge/platform/gnmi/paths';
+import type { PathElem } from '@switchforge/platform/gnmi/proto';
 
 export type LeafKind = 'counter' | 'gauge' | 'float' | 'state';
 

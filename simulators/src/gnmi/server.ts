@@ -7,7 +7,7 @@
  */
 import http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
-import { elemsOf, formatElem, joinPaths } from '@switchforge/worker/gnmi/paths';
+import { elemsOf, formatElem, joinPaths } from '@switchforge/platform/gnmi/paths';
 import {
   codecs,
   Encoding,
@@ -26,7 +26,7 @@ import {
   type SubscriptionList,
   type TypedValue,
   type Update,
-} from '@switchforge/worker/gnmi/proto';
+} from '@switchforge/platform/gnmi/proto';
 import { advance, buildDevice, flap, selects, type Leaf, type SimulatedDevice } from './model.js';
 
 export interface Misbehaviour {

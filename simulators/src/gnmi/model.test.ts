@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parsePath } from '@switchforge/worker/gnmi/paths';
+import { parsePath } from '@switchforge/platform/gnmi/paths';
 import { buildDevice, selects } from './model.js';
 
 describe('simulated switch paths', () => {
