@@ -244,7 +244,14 @@ export async function startSystem(
       tsx('e2e/src/local/media-server.ts', '--dir', mediaDir),
     );
     procs.media!.endpoint = `http://127.0.0.1:${media.port}/  (serves ${mediaDir})`;
-    await applyAll(k, [demoAudioJob(`http://127.0.0.1:${media.port}/demo.wav`)]);
+    // Created once: a job's source is immutable, and a second `npm run up` serves on a new port.
+    const demo = await kubectl(
+      k,
+      ['create', '-f', '-'],
+      JSON.stringify(demoAudioJob(`http://127.0.0.1:${media.port}/demo.wav`)),
+    );
+    if (demo.code !== 0 && !/AlreadyExists/.test(demo.stderr))
+      throw new Error(`the demo AudioJob: ${demo.stderr}`);
 
     // GraphQL on this machine: kubectl port-forward to the API Service, restarted if it drops.
     const apiPort = await freePort();
@@ -262,7 +269,28 @@ export async function startSystem(
     const promPort = await freePort();
     const promDir = join(state.dir, 'prometheus');
     mkdirSync(promDir, { recursive: true });
-    writeFileSync(join(promDir, 'prometheus.yml'), prometheusConfig(k, [`127.0.0.1:${audioMetrics}`]));
+    const podTargets = join(promDir, 'pod-targets.json');
+    writeFileSync(podTargets, '[]');
+    const ptLog = join(state.dir, 'pod-targets.log');
+    procs['pod-targets'] = {
+      pid: startDetached(
+        ...tsx(
+          'e2e/src/local/pod-targets.ts',
+          '--kubeconfig',
+          k.kubeconfig,
+          '--api-port',
+          String(k.apiPort),
+          '--out',
+          podTargets,
+        ),
+        ptLog,
+      ),
+      log: ptLog,
+    };
+    writeFileSync(
+      join(promDir, 'prometheus.yml'),
+      prometheusConfig(k, [`127.0.0.1:${audioMetrics}`], podTargets),
+    );
     const promLog = join(state.dir, 'prometheus.log');
     procs.prometheus = {
       pid: startDetached(
