@@ -10,9 +10,13 @@ loudness of a clip shorter than one 400 ms gating block) is null. When traced (T
 set), span lines time decoding and each feature (see protocol.py).
 
 Methods: tempo from the autocorrelation of an onset-strength envelope: the strongest pulse, then
-the fastest of its metrical relatives (x 1/4 ... 4, within 50-200 BPM) whose pulse on a
-30 dB-compressed envelope is at least 0.6 of the strongest, refined with a comb over the period's
-multiples; the confidence is the normalised autocorrelation at that period. Key from CQT chroma
+the fastest of its metrical relatives (x 1/4 ... 4, within 57.5-208 BPM) whose pulse on a
+30 dB-compressed envelope is at least 0.6 of the strongest; when that level and its double or half
+are both in range, beat-level evidence picks the beat (see OCTAVE_WEIGHTS: fill half-way between
+the slow level's pulses, the bright percussive band's kick/snare backbeat, an eighth-note
+subdivision, the percussive share; a uniform harmonic pulse train goes to the level nearer
+120 BPM); then refined with a comb over the period's multiples; the confidence is the normalised
+autocorrelation at that period. Key from CQT chroma
 correlated with the 24 rotations of the EDMA key profiles (Faraldo et al. 2016); the confidence
 is a softmax over those correlations. Integrated loudness per ITU-R BS.1770-4 (pyloudnorm).
 """
