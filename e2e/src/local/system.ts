@@ -62,6 +62,8 @@ export async function startSystem(
     join(repoRoot, 'crds/audiojob.yaml'),
     '-f',
     join(repoRoot, 'crds/devicediscovery.yaml'),
+    '-f',
+    join(repoRoot, 'crds/deviceprofile.yaml'),
   ]);
   await must([
     'wait',
@@ -70,6 +72,7 @@ export async function startSystem(
     'crd/devices.switchforge.io',
     'crd/audiojobs.switchforge.io',
     'crd/devicediscoveries.switchforge.io',
+    'crd/deviceprofiles.switchforge.io',
   ]);
   for (const ns of [SYSTEM_NAMESPACE, LAB_NAMESPACE]) {
     await must(
