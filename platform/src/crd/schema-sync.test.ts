@@ -217,6 +217,7 @@ const discoverySpec: DeepRequired<DeviceDiscoverySpec> = {
   concurrency: 1,
   timeout: duration,
   deviceTemplate: {
+    profileRef: ref,
     tls: deviceSpec.tls,
     ssh: deviceSpec.ssh,
     encoding: 'json',
