@@ -10,7 +10,13 @@ import {
   type V1Node,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { API_VERSION, DEVICE, type Device } from '@switchforge/platform/crd';
+import {
+  API_VERSION,
+  DEVICE,
+  DEVICE_PROFILE,
+  type Device,
+  type DeviceProfile,
+} from '@switchforge/platform/crd';
 import {
   LABEL_COMPONENT,
   LABEL_DEVICE,
@@ -27,6 +33,8 @@ import { keyOf } from '@switchforge/platform/kube';
 import { CORE, InformerFactory } from '@switchforge/platform/kube/informer-factory';
 import { DeviceReconciler, deviceKeyForLabels } from './device/device-reconciler.js';
 import { NamespaceSetup } from './device/namespace-setup.js';
+import { ProfileIndex } from './device/profile-index.js';
+import { ProfileReconciler } from './device/profile-reconciler.js';
 import { readAudioOperatorConfig, startAudioJobControllers } from './audiojob/index.js';
 import { discoveryController } from './discovery/index.js';
 
@@ -95,9 +103,14 @@ async function startControllers(config: OperatorConfig, kc: KubeConfig): Promise
     nodes: informers.informer<V1Node>('nodes', CORE.nodes),
     nodeLeases: informers.informer<V1Lease>('node-leases', CORE.leases, { namespace: 'kube-node-lease' }),
   };
+  // Not among the caches started first: see DeviceCaches.profiles.
+  const profiles = informers.informer<DeviceProfile>('deviceprofiles', {
+    apiVersion: API_VERSION,
+    ...DEVICE_PROFILE,
+  });
 
   const reconciler = new DeviceReconciler(
-    caches,
+    { ...caches, profiles },
     { objects, customObjects, core },
     {
       image: config.SWITCHFORGE_WORKER_IMAGE,
@@ -115,7 +128,21 @@ async function startControllers(config: OperatorConfig, kc: KubeConfig): Promise
   );
   const controller = new Controller('device', reconciler, config.SWITCHFORGE_RECONCILE_WORKERS);
 
-  caches.devices.on((d) => controller.enqueue(keyOf(d)));
+  const profileController = new Controller(
+    'deviceprofile',
+    new ProfileReconciler({ profiles, devices: caches.devices }, { customObjects }),
+    1,
+  );
+  const profileIndex = new ProfileIndex();
+  caches.devices.on((d, kind) => {
+    controller.enqueue(keyOf(d));
+    for (const p of profileIndex.update(d, kind)) profileController.enqueue(p);
+  });
+  // A profile changed, created or deleted: each Device that names it merges again.
+  profiles.on((p) => {
+    for (const d of profileIndex.devices(keyOf(p))) controller.enqueue(d);
+    profileController.enqueue(keyOf(p));
+  });
   for (const cache of [caches.deployments, caches.pods, caches.leases]) {
     cache.on((o: KubernetesObject) => {
       const key = deviceKeyForLabels(o.metadata?.namespace, o.metadata?.labels);
@@ -131,6 +158,11 @@ async function startControllers(config: OperatorConfig, kc: KubeConfig): Promise
   // new CRDs, and an operator on a cluster without the DeviceDiscovery CRD still manages Devices.
   const discovery = discoveryController(kc, informers, caches.devices);
   let stopping = false;
+  void profiles.start().then(async () => {
+    if (stopping) return profiles.stop();
+    profileController.start();
+    log.info('device profile controller started', { profiles: profiles.list().length });
+  });
   void discovery.discoveries.start().then(async () => {
     // Stopped while still listing: the informer may have started again after its stop.
     if (stopping) return discovery.discoveries.stop();
@@ -140,8 +172,8 @@ async function startControllers(config: OperatorConfig, kc: KubeConfig): Promise
 
   return async () => {
     stopping = true;
-    await discovery.discoveries.stop();
-    await Promise.all([controller.stop(), discovery.controller.stop()]);
+    await Promise.all([discovery.discoveries.stop(), profiles.stop()]);
+    await Promise.all([controller.stop(), discovery.controller.stop(), profileController.stop()]);
     await Promise.all(Object.values(caches).map((c) => c.stop()));
   };
 }

@@ -1,6 +1,6 @@
 import type { AudioJob, Condition, Device, StemResult } from '@switchforge/platform/crd';
 import type { StemOwner } from '../audio/stem-files.js';
-import { devicePort } from '@switchforge/platform/crd';
+import { DEFAULT_PROTOCOL, deviceAsCollected, devicePort } from '@switchforge/platform/crd';
 import { fromSampleValue, timestampFromNs, type MetricValue } from '../data/metric-values.js';
 import type { WireSample } from '@switchforge/platform/live-wire';
 
@@ -27,14 +27,16 @@ export interface DeviceView {
 
 export function deviceView(d: Device): DeviceView {
   const s = d.status;
+  // With a profileRef, port and protocol may be the profile's: the merged spec has them.
+  const spec = deviceAsCollected(d)?.spec ?? d.spec;
   return {
     namespace: d.metadata.namespace ?? '',
     name: d.metadata.name ?? '',
     uid: d.metadata.uid ?? '',
     labels: Object.entries(d.metadata.labels ?? {}).map(([name, value]) => ({ name, value })),
     address: d.spec.address,
-    port: devicePort(d.spec),
-    protocol: d.spec.protocol ?? 'gnmi',
+    port: devicePort(spec),
+    protocol: spec.protocol ?? DEFAULT_PROTOCOL,
     status: {
       phase: s?.phase ?? null,
       conditions: s?.conditions ?? [],

@@ -32,7 +32,7 @@ function invalidCases(): InvalidCase[] {
     });
 }
 
-describe('Device and AudioJob CRDs on a real apiserver', () => {
+describe('Device, DeviceProfile and AudioJob CRDs on a real apiserver', () => {
   const cases = invalidCases();
   const namespace = `crds-${randomBytes(4).toString('hex')}`;
   let infra: Infra;
@@ -58,7 +58,17 @@ describe('Device and AudioJob CRDs on a real apiserver', () => {
   });
 
   it('the CRDs are accepted and become Established', async () => {
-    await ok(['apply', '-f', path('device.yaml'), '-f', path('audiojob.yaml'), '-f', path('devicediscovery.yaml')]);
+    await ok([
+      'apply',
+      '-f',
+      path('device.yaml'),
+      '-f',
+      path('audiojob.yaml'),
+      '-f',
+      path('devicediscovery.yaml'),
+      '-f',
+      path('deviceprofile.yaml'),
+    ]);
     await ok([
       'wait',
       '--for=condition=Established',
@@ -66,11 +76,12 @@ describe('Device and AudioJob CRDs on a real apiserver', () => {
       'crd/devices.switchforge.io',
       'crd/audiojobs.switchforge.io',
       'crd/devicediscoveries.switchforge.io',
+      'crd/deviceprofiles.switchforge.io',
     ]);
   });
 
   it('the example gNMI and NETCONF Devices and the example AudioJob are admitted', async () => {
-    for (const file of ['device-gnmi.yaml', 'device-netconf.yaml', 'audiojob.yaml']) {
+    for (const file of ['device-gnmi.yaml', 'device-netconf.yaml', 'audiojob.yaml', 'deviceprofile.yaml']) {
       await ok(['apply', '-n', namespace, '-f', path(`examples/${file}`)]);
     }
   });
@@ -141,6 +152,31 @@ describe('Device and AudioJob CRDs on a real apiserver', () => {
     // No status yet: CONNECTED, REASON and LAST SAMPLE are blank, AGE follows.
     assert.match(out, /device\.switchforge\.io\/spine1\s+netconf\s+192\.0\.2\.11\s+\d+s\n/);
     assert.match(out, /audiojob\.switchforge\.io\/demo-track\s+Running\s+separate\s+42\s+/);
+  });
+
+  it('a Device naming a profile needs neither a protocol nor credentials, and none is defaulted in', async () => {
+    const leaf2 = await getJson('device/leaf2');
+    assert.deepEqual(leaf2.spec, { address: '192.0.2.21', profileRef: { name: 'lab-gnmi-leaf' } });
+    const profile = await getJson('deviceprofile/lab-gnmi-leaf');
+    assert.deepEqual(profile.spec.tls, { insecure: false, skipVerify: false, caSecretRef: { name: 'lab-gnmi-ca' } });
+  });
+
+  it('kubectl get devprof shows the Devices count from the status subresource', async () => {
+    await ok([
+      'patch',
+      '-n',
+      namespace,
+      'deviceprofile/lab-gnmi-leaf',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { devices: 2, observedGeneration: 1 } }),
+    ]);
+    const out = await ok(['get', 'devprof', '-n', namespace]);
+    assert.match(out, /^NAME\s+PROTOCOL\s+DEVICES\s+AGE\n/, out);
+    assert.match(out, /\nlab-gnmi-leaf\s+gnmi\s+2\s+\d+s\n/, out);
+    const wide = await ok(['get', 'dev', '-n', namespace, '-o', 'wide']);
+    assert.match(wide, /\nleaf2\s+192\.0\.2\.21\s+lab-gnmi-leaf\s+/, wide);
   });
 
   it('the short names dev and aj resolve', async () => {

@@ -28,6 +28,8 @@ export async function installCrds(infra: Infra): Promise<void> {
     join(repoRoot, 'crds/audiojob.yaml'),
     '-f',
     join(repoRoot, 'crds/devicediscovery.yaml'),
+    '-f',
+    join(repoRoot, 'crds/deviceprofile.yaml'),
   ]);
   if (r.code !== 0) throw new Error(`applying CRDs: ${r.stderr}`);
   const w = await infra.kubernetes.kubectl([
@@ -37,6 +39,7 @@ export async function installCrds(infra: Infra): Promise<void> {
     'crd/devices.switchforge.io',
     'crd/audiojobs.switchforge.io',
     'crd/devicediscoveries.switchforge.io',
+    'crd/deviceprofiles.switchforge.io',
   ]);
   if (w.code !== 0) throw new Error(`waiting for CRDs: ${w.stderr}`);
 }

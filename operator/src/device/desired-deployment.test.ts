@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Device } from '@switchforge/platform/crd';
+import type { ResolvedDevice } from '@switchforge/platform/crd';
 import fc from 'fast-check';
 import { deviceLeaseName } from '@switchforge/platform/device-worker';
 import {
@@ -17,7 +17,7 @@ import {
   workerNodeOptions,
 } from '@switchforge/platform/worker-memory';
 
-const device: Device = {
+const device: ResolvedDevice = {
   apiVersion: 'switchforge.io/v1alpha1',
   kind: 'Device',
   metadata: { name: 'leaf1', namespace: 'lab', uid: '0b0e6c1e-3f0a-4f7e-9d3c-1a2b3c4d5e6f' },
@@ -123,22 +123,23 @@ describe('names, labels, Secrets and resources of the worker Deployment', () => 
   });
 
   test('a request above a default limit raises that limit; the Device’s own limits stay', () => {
-    const cases: [NonNullable<Device['spec']['resources']>, { requests: object; limits: object }][] = [
-      [{}, { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } }],
+    const cases: [NonNullable<ResolvedDevice['spec']['resources']>, { requests: object; limits: object }][] =
       [
-        { requests: { memory: '1Gi' } },
-        { requests: { cpu: '50m', memory: '1Gi' }, limits: { memory: '1Gi' } },
-      ],
-      [
-        { requests: { memory: '256Mi' } },
-        { requests: { cpu: '50m', memory: '256Mi' }, limits: { memory: '512Mi' } },
-      ],
-      [
-        { requests: { memory: '1Gi' }, limits: { memory: '2Gi' } },
-        { requests: { cpu: '50m', memory: '1Gi' }, limits: { memory: '2Gi' } },
-      ],
-      [{ requests: { cpu: 2 } }, { requests: { cpu: '2', memory: '128Mi' }, limits: { memory: '512Mi' } }],
-    ];
+        [{}, { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } }],
+        [
+          { requests: { memory: '1Gi' } },
+          { requests: { cpu: '50m', memory: '1Gi' }, limits: { memory: '1Gi' } },
+        ],
+        [
+          { requests: { memory: '256Mi' } },
+          { requests: { cpu: '50m', memory: '256Mi' }, limits: { memory: '512Mi' } },
+        ],
+        [
+          { requests: { memory: '1Gi' }, limits: { memory: '2Gi' } },
+          { requests: { cpu: '50m', memory: '1Gi' }, limits: { memory: '2Gi' } },
+        ],
+        [{ requests: { cpu: 2 } }, { requests: { cpu: '2', memory: '128Mi' }, limits: { memory: '512Mi' } }],
+      ];
     // Defaults as the memory plan gives them to workerResources for a quiet switch.
     const defaults = { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } };
     for (const [own, want] of cases) assert.deepEqual(workerResources(defaults, own), want);
@@ -150,7 +151,7 @@ describe("the worker's memory follows what its Device asks for", () => {
     new Map((d.spec?.template.spec?.containers[0]?.env ?? []).map((e) => [e.name, e.value]));
   const resourcesOf = (d: ReturnType<typeof desiredDeployment>) =>
     d.spec?.template.spec?.containers[0]?.resources;
-  const asking = (rate: number): Device => ({
+  const asking = (rate: number): ResolvedDevice => ({
     ...device,
     metadata: { ...device.metadata, annotations: { [EXPECTED_RATE_ANNOTATION]: String(rate) } },
   });

@@ -1,5 +1,5 @@
 import type { V1Deployment, V1EnvVar, V1Toleration, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { API_VERSION, DEVICE, type Device } from '@switchforge/platform/crd';
+import { API_VERSION, DEVICE, type Device, type ResolvedDevice } from '@switchforge/platform/crd';
 import {
   LABEL_COMPONENT,
   LABEL_DEVICE,
@@ -72,7 +72,8 @@ export function avoidedNodes(deployment: V1Deployment | undefined): string[] {
 
 /**
  * The worker Deployment a Device should have: one replica, owned by the Device, with the
- * Device's Secrets mounted read-only. Subscriptions are not in the pod template: the worker
+ * Device's Secrets mounted read-only. `device.spec` is the merged one (the Device's own over its
+ * profile's, `effectiveDeviceSpec`). Subscriptions are not in the pod template: the worker
  * watches its Device and changes subscriptions in place, so a subscription edit restarts
  * nothing and the unchanged ones keep streaming. Only what needs a new session (address,
  * protocol, Secrets, resources) rolls the pod.
@@ -82,7 +83,7 @@ export function avoidedNodes(deployment: V1Deployment | undefined): string[] {
  * fewest pods it is the first choice for the replacement.
  */
 export function desiredDeployment(
-  device: Device,
+  device: ResolvedDevice,
   settings: WorkerSettings,
   avoidNodes: readonly string[] = [],
 ): V1Deployment {

@@ -13,7 +13,7 @@ import {
   type V1Node,
   type V1Pod,
 } from '@kubernetes/client-node';
-import type { Device } from '@switchforge/platform/crd';
+import type { Device, DeviceProfile } from '@switchforge/platform/crd';
 import { LABEL_DEVICE, deviceLeaseName, workerDeploymentName } from '@switchforge/platform/device-worker';
 import { listerOf } from '@switchforge/platform/kube';
 import { avoidedNodes, type WorkerSettings } from './desired-deployment.js';
@@ -82,6 +82,9 @@ interface World {
   pods?: V1Pod[];
   nodes?: V1Node[];
   nodeLeases?: V1Lease[];
+  profiles?: DeviceProfile[];
+  /** The profile cache has not listed yet. */
+  profilesUnsynced?: boolean;
   /** The apiserver's answer to the Deployment apply. */
   applyError?: unknown;
 }
@@ -92,21 +95,32 @@ interface Writes {
   deletedPods: Array<{ name: string; gracePeriodSeconds?: number }>;
   events: Array<{ reason: string; type: string }>;
   namespaces: string[];
+  /** 'apply' and 'status', in the order they were made. */
+  order: string[];
 }
 
 function reconcilerFor(world: World): { reconciler: DeviceReconciler; writes: Writes } {
-  const writes: Writes = { applied: [], statuses: [], deletedPods: [], events: [], namespaces: [] };
+  const writes: Writes = {
+    applied: [],
+    statuses: [],
+    deletedPods: [],
+    events: [],
+    namespaces: [],
+    order: [],
+  };
   const clients = {
     objects: {
       patch: async (spec: KubernetesObject) => {
         if (world.applyError) throw world.applyError;
         writes.applied.push(spec as V1Deployment);
+        writes.order.push('apply');
         return spec;
       },
     },
     customObjects: {
       patchNamespacedCustomObjectStatus: async (params: { body: unknown }) => {
         writes.statuses.push(params.body);
+        writes.order.push('status');
         return {};
       },
     },
@@ -134,6 +148,7 @@ function reconcilerFor(world: World): { reconciler: DeviceReconciler; writes: Wr
       pods: listerOf(world.pods ?? []),
       nodes: listerOf(world.nodes ?? []),
       nodeLeases: listerOf(world.nodeLeases ?? []),
+      profiles: { ...listerOf(world.profiles ?? []), hasSynced: !world.profilesUnsynced },
     },
     clients,
     settings,
@@ -340,5 +355,204 @@ describe('when to look again, and a worker stranded on a lost node', () => {
     assert.equal(nodeHeartbeatMissed(nodeLease('n1', 23), NOW), false);
     assert.equal(nodeHeartbeatMissed(nodeLease('n1', 25), NOW), true);
     assert.equal(nodeHeartbeatMissed(undefined, NOW), true);
+  });
+});
+
+describe('a Device with a profileRef', () => {
+  const login = { secretRef: { name: 'lab-login' } };
+  const profile = (spec: DeviceProfile['spec'], name = 'arista'): DeviceProfile => ({
+    apiVersion: 'switchforge.io/v1alpha1',
+    kind: 'DeviceProfile',
+    metadata: { name, namespace: 'lab', generation: 4 },
+    spec,
+  });
+  const usingProfile = (status?: Device['status'], spec: Partial<Device['spec']> = {}): Device => ({
+    ...device,
+    spec: { address: '192.0.2.1', profileRef: { name: 'arista' }, ...spec },
+    ...(status ? { status } : {}),
+  });
+  const arista = profile({
+    protocol: 'gnmi',
+    credentials: login,
+    labels: { site: 'ams1', vendor: 'arista' },
+  });
+  const merged = {
+    address: '192.0.2.1',
+    protocol: 'gnmi',
+    credentials: login,
+    labels: { site: 'ams1', vendor: 'arista' },
+  };
+  type StatusBody = {
+    status: {
+      effectiveSpec?: unknown;
+      profile?: unknown;
+      conditions?: Array<{ type: string; status: string; reason: string; message: string }>;
+    };
+  };
+  const connected = (body: unknown) =>
+    (body as StatusBody).status.conditions?.find((c) => c.type === 'Connected');
+
+  const cases: Array<{
+    name: string;
+    world: World;
+    /** The writes in order. */
+    order: string[];
+    /** The Connected condition's status and reason in the last status written. */
+    connected?: [string, string];
+    /** What the last status write sets effectiveSpec and profile to (null: removes). */
+    effectiveSpec?: unknown;
+    profile?: unknown;
+    warning?: boolean;
+    requeueAfterMs: number;
+  }> = [
+    {
+      name: "its merged spec is written to the status before the Deployment that starts its worker, with the profile's Secret mounted",
+      world: { devices: [usingProfile()], profiles: [arista] },
+      order: ['status', 'apply', 'status'],
+      connected: ['Unknown', 'WorkerPending'],
+      effectiveSpec: {},
+      profile: {},
+      requeueAfterMs: 30_000,
+    },
+    {
+      name: 'a missing profile: no Deployment, Connected False with ProfileNotFound, a Warning Event, a slow retry',
+      world: { devices: [usingProfile()] },
+      order: ['status'],
+      connected: ['False', 'ProfileNotFound'],
+      warning: true,
+      requeueAfterMs: 60_000,
+    },
+    {
+      name: 'credentials in neither the Device nor its profile: ProfileCredentialsMissing, no Deployment',
+      world: { devices: [usingProfile()], profiles: [profile({ labels: { site: 'ams1' } })] },
+      order: ['status'],
+      connected: ['False', 'ProfileCredentialsMissing'],
+      warning: true,
+      requeueAfterMs: 60_000,
+    },
+    {
+      name: "a Device whose own fields break its profile's protocol: ProfileInvalid, no Deployment",
+      world: {
+        devices: [usingProfile(undefined, { tls: { insecure: true } })],
+        profiles: [
+          profile({ protocol: 'netconf', credentials: login, ssh: { hostKeyVerification: 'Disabled' } }),
+        ],
+      },
+      order: ['status'],
+      connected: ['False', 'ProfileInvalid'],
+      warning: true,
+      requeueAfterMs: 60_000,
+    },
+    {
+      name: 'a profile gone after the merge: the worker and its last merged spec are kept, the status says why',
+      world: {
+        devices: [
+          usingProfile({ effectiveSpec: merged as never, profile: { name: 'arista', generation: 4 } }),
+        ],
+      },
+      order: ['status'],
+      connected: ['False', 'ProfileNotFound'],
+      effectiveSpec: {},
+      profile: {},
+      warning: true,
+      requeueAfterMs: 60_000,
+    },
+    {
+      name: 'a label dropped from the profile is dropped from the stored merged spec, the rest left as stored',
+      world: {
+        devices: [
+          usingProfile({ effectiveSpec: merged as never, profile: { name: 'arista', generation: 3 } }),
+        ],
+        profiles: [profile({ protocol: 'gnmi', credentials: login, labels: { site: 'ams1' } })],
+      },
+      order: ['status', 'apply', 'status'],
+      connected: ['Unknown', 'WorkerPending'],
+      effectiveSpec: {},
+      profile: {},
+      requeueAfterMs: 30_000,
+    },
+    {
+      name: 'a profileRef removed: the merged spec and profile are removed from the status',
+      world: {
+        devices: [
+          {
+            ...device,
+            status: { effectiveSpec: merged as never, profile: { name: 'arista', generation: 4 } },
+          },
+        ],
+        profiles: [arista],
+      },
+      order: ['apply', 'status'],
+      connected: ['Unknown', 'WorkerPending'],
+      effectiveSpec: null,
+      profile: null,
+      requeueAfterMs: 30_000,
+    },
+    {
+      name: 'the profile cache still listing: nothing is written yet, look again soon',
+      world: { devices: [usingProfile()], profiles: [arista], profilesUnsynced: true },
+      order: [],
+      requeueAfterMs: 2_000,
+    },
+  ];
+
+  for (const c of cases) {
+    test(c.name, async () => {
+      const { reconciler, writes } = reconcilerFor(c.world);
+      const result = await reconciler.reconcile('lab/leaf1');
+      assert.deepEqual(result, { requeueAfterMs: c.requeueAfterMs });
+      assert.deepEqual(writes.order, c.order);
+      const last = writes.statuses.at(-1) as StatusBody | undefined;
+      if (c.connected) {
+        const condition = connected(last);
+        assert.deepEqual([condition?.status, condition?.reason], c.connected, JSON.stringify(last));
+      }
+      if (c.effectiveSpec === null) assert.equal(last?.status.effectiveSpec, null);
+      if (c.profile === null) assert.equal(last?.status.profile, null);
+      assert.equal(
+        writes.events.some((e) => e.type === 'Warning'),
+        c.warning ?? false,
+        JSON.stringify(writes.events),
+      );
+    });
+  }
+
+  test("the merged spec and the profile's generation go to the status; the Deployment mounts the profile's credentials", async () => {
+    const { reconciler, writes } = reconcilerFor({ devices: [usingProfile()], profiles: [arista] });
+    await reconciler.reconcile('lab/leaf1');
+    const first = writes.statuses[0] as StatusBody;
+    assert.deepEqual(first.status, { effectiveSpec: merged, profile: { name: 'arista', generation: 4 } });
+    const volumes = writes.applied[0]!.spec!.template.spec!.volumes!;
+    assert.deepEqual(
+      volumes.map((v) => [v.name, v.secret?.secretName]),
+      [['credentials', 'lab-login']],
+    );
+  });
+
+  test('a label dropped from the profile becomes a null in the merge patch, so the stored merge loses it', async () => {
+    const { reconciler, writes } = reconcilerFor({
+      devices: [usingProfile({ effectiveSpec: merged as never, profile: { name: 'arista', generation: 3 } })],
+      profiles: [profile({ protocol: 'gnmi', credentials: login, labels: { site: 'ams1' } })],
+    });
+    await reconciler.reconcile('lab/leaf1');
+    const first = writes.statuses[0] as StatusBody;
+    assert.deepEqual(first.status, {
+      effectiveSpec: { labels: { vendor: null } },
+      profile: { generation: 4 },
+    });
+  });
+
+  test('a profile gone: the existing Deployment is not applied again, the stored merge not touched', async () => {
+    const { reconciler, writes } = reconcilerFor({
+      devices: [usingProfile({ effectiveSpec: merged as never, profile: { name: 'arista', generation: 4 } })],
+    });
+    await reconciler.reconcile('lab/leaf1');
+    assert.equal(writes.applied.length, 0);
+    const last = writes.statuses.at(-1) as StatusBody;
+    assert.deepEqual(last.status.effectiveSpec, {}, 'an empty patch: kept as stored');
+    assert.match(
+      connected(last)?.message ?? '',
+      /DeviceProfile lab\/arista \(spec\.profileRef\) does not exist/,
+    );
   });
 });

@@ -10,7 +10,18 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
-import { DEVICE, GROUP, VERSION, type Device } from '@switchforge/platform/crd';
+import {
+  DEVICE,
+  GROUP,
+  ProfileError,
+  VERSION,
+  effectiveDeviceSpec,
+  type Device,
+  type DeviceProfile,
+  type DeviceStatus,
+  type EffectiveDeviceSpec,
+  type ResolvedDevice,
+} from '@switchforge/platform/crd';
 import {
   LABEL_DEVICE,
   MANAGER,
@@ -21,6 +32,7 @@ import { isStatus } from '@switchforge/platform/lease';
 import { log } from '@switchforge/platform/log';
 import type { ReconcileResult, Reconciler } from '../machinery/controller.js';
 import { EventRecorder } from '../machinery/event-recorder.js';
+import { mergePatchFrom, sameJson } from '../machinery/merge-patch.js';
 import { splitKey, type Lister } from '@switchforge/platform/kube';
 import { applyRefusal } from './apply-refusal.js';
 import { computeDeviceStatus, leaseExpiry, statusChanged, type ObservedWorker } from './device-status.js';
@@ -34,6 +46,11 @@ export interface DeviceCaches {
   nodes: Lister<V1Node>;
   /** Leases in kube-node-lease: a node's kubelet renews one every few seconds. */
   nodeLeases: Lister<V1Lease>;
+  /**
+   * Started on its own: a cluster without the DeviceProfile CRD (helm upgrade adds no CRDs) still
+   * runs its Devices. Until it has synced, a Device with a profileRef waits.
+   */
+  profiles: Lister<DeviceProfile> & { readonly hasSynced?: boolean };
 }
 
 /** The writes a reconcile makes, and nothing more (tests record them). */
@@ -72,6 +89,48 @@ export class DeviceReconciler implements Reconciler {
     const device = this.caches.devices.get(name, namespace);
     // Gone: the garbage collector removes the Deployment and Lease through their owner references.
     if (!device || device.metadata.deletionTimestamp) return;
+
+    // The spec the worker collects with: the Device's own over its profile's. A profile that is
+    // missing or does not fit leaves the worker as it was (on the last merged spec) and says why.
+    const profileRef = device.spec.profileRef;
+    if (profileRef && this.caches.profiles.hasSynced === false) return { requeueAfterMs: 2_000 };
+    let effective: EffectiveDeviceSpec | undefined;
+    let profileProblem: ProfileError | undefined;
+    const profile = profileRef ? this.caches.profiles.get(profileRef.name, namespace) : undefined;
+    try {
+      effective = effectiveDeviceSpec(device, profile);
+    } catch (e) {
+      if (!(e instanceof ProfileError)) throw e;
+      profileProblem = e;
+      log.warn('the device cannot be merged with its profile', {
+        device: key,
+        reason: e.reason,
+        error: e.message,
+      });
+    }
+    const merged: Pick<DeviceStatus, 'profile' | 'effectiveSpec'> = !profileRef
+      ? {}
+      : effective
+        ? {
+            profile: {
+              name: profileRef.name,
+              ...(profile?.metadata.generation === undefined
+                ? {}
+                : { generation: profile.metadata.generation }),
+            },
+            effectiveSpec: effective,
+          }
+        : {
+            ...(device.status?.profile ? { profile: device.status.profile } : {}),
+            ...(device.status?.effectiveSpec ? { effectiveSpec: device.status.effectiveSpec } : {}),
+          };
+    // The worker reads the merged spec from the status: it is written before the Deployment that
+    // starts the worker, so a new worker never starts without it.
+    let written = device;
+    if (effective && profileRef && !sameJson(device.status?.effectiveSpec, effective)) {
+      await this.patchStatus(namespace, name, mergedStatusPatch(device.status, merged));
+      written = { ...device, status: { ...device.status, ...merged } };
+    }
 
     await this.namespaces.ensure(namespace);
     const lease = this.caches.leases.get(deviceLeaseName(name), namespace);
@@ -115,7 +174,7 @@ export class DeviceReconciler implements Reconciler {
     let deployment: V1Deployment | undefined;
     let applyRefused: ObservedWorker['applyRefused'];
     try {
-      deployment = await this.applyDeployment(device, avoid);
+      deployment = effective ? await this.applyDeployment({ ...device, spec: effective }, avoid) : applied;
     } catch (e) {
       const refusal = applyRefusal(e);
       if (!refusal) throw e;
@@ -129,9 +188,12 @@ export class DeviceReconciler implements Reconciler {
     // node controller would do much later.
     for (const pod of stranded) if (pod.metadata?.deletionTimestamp) await this.evict(pod);
 
-    const { status, transitions } = computeDeviceStatus(
+    const { status: computed, transitions } = computeDeviceStatus(
       device,
       {
+        ...(profileProblem
+          ? { profileProblem: { reason: profileProblem.reason, message: profileProblem.message } }
+          : {}),
         ...(deployment ? { deployment } : {}),
         lease,
         holderPod,
@@ -142,15 +204,14 @@ export class DeviceReconciler implements Reconciler {
       },
       now,
     );
-    if (statusChanged(device.status, status, now)) {
-      await this.clients.customObjects.patchNamespacedCustomObjectStatus(
-        { group: GROUP, version: VERSION, plural: DEVICE.plural, namespace, name, body: { status } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+    const status: DeviceStatus = { ...computed, ...merged };
+    if (statusChanged(written.status, status, now)) {
+      await this.patchStatus(namespace, name, mergedStatusPatch(written.status, status));
       for (const t of transitions)
         await this.events.record(device, { ...t, message: `${t.type}: ${t.message}` });
     }
-    if (applyRefused) return { requeueAfterMs: 60_000 };
+    // A profile created or fixed re-reconciles its Devices (the profile informer's events).
+    if (applyRefused || profileProblem) return { requeueAfterMs: 60_000 };
     // No watch event fires when a lease lapses: look again just after it would expire, and soon
     // while a lapsed lease waits for its node's lease to lapse too.
     if (expiry && expiry > now) return { requeueAfterMs: expiry.getTime() - now.getTime() + 500 };
@@ -159,7 +220,17 @@ export class DeviceReconciler implements Reconciler {
     return { requeueAfterMs: 30_000 };
   }
 
-  private async applyDeployment(device: Device, avoidNodes: readonly string[]): Promise<V1Deployment> {
+  private async patchStatus(namespace: string, name: string, status: unknown): Promise<void> {
+    await this.clients.customObjects.patchNamespacedCustomObjectStatus(
+      { group: GROUP, version: VERSION, plural: DEVICE.plural, namespace, name, body: { status } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+
+  private async applyDeployment(
+    device: ResolvedDevice,
+    avoidNodes: readonly string[],
+  ): Promise<V1Deployment> {
     const desired = desiredDeployment(device, this.settings, avoidNodes);
     const hash = createHash('sha256').update(JSON.stringify(desired)).digest('hex').slice(0, 16);
     desired.metadata!.annotations = { ...desired.metadata!.annotations, [SPEC_HASH]: hash };
@@ -217,6 +288,22 @@ export function nodeHeartbeatMissed(nodeLease: V1Lease | undefined, now: Date): 
   if (!renew) return true;
   const durationMs = (nodeLease.spec?.leaseDurationSeconds ?? 40) * 1000;
   return now.getTime() - new Date(renew).getTime() > durationMs * 0.6;
+}
+
+/**
+ * The status merge patch: `next` as it is, but the merged spec and its profile patched from what
+ * is stored, so that a field or label gone from the merge, or a profileRef removed, is removed.
+ */
+export function mergedStatusPatch(
+  current: DeviceStatus | undefined,
+  next: DeviceStatus,
+): Record<string, unknown> {
+  const patch: Record<string, unknown> = { ...next };
+  for (const field of ['effectiveSpec', 'profile'] as const) {
+    if (next[field] === undefined && current?.[field] === undefined) delete patch[field];
+    else patch[field] = mergePatchFrom(current?.[field], next[field]);
+  }
+  return patch;
 }
 
 export function deviceKeyForLabels(

@@ -10,9 +10,12 @@ import {
   type DeviceStatus,
 } from '@switchforge/platform/crd';
 import { ANNOTATION, BACKUP_ANNOTATION } from '@switchforge/platform/device-worker';
+import { canonicalJson } from '../machinery/merge-patch.js';
 import type { ApplyRefusal } from './apply-refusal.js';
 
 export interface ObservedWorker {
+  /** The Device cannot be merged with its profile (ProfileNotFound, ProfileCredentialsMissing, ProfileInvalid). */
+  profileProblem?: { reason: DeviceConditionReason; message: string };
   deployment?: V1Deployment;
   lease?: V1Lease;
   /** The pod that holds the lease, if it still exists. */
@@ -211,6 +214,10 @@ export function connectedState(device: Device, observed: ObservedWorker, now: Da
   const annotations = observed.lease?.metadata?.annotations ?? {};
   const session = leaseLive ? annotations[ANNOTATION.sessionState] : undefined;
   const refused = observed.applyRefused;
+  // The worker, if one runs, keeps the last merged spec; the Device as it is now has none.
+  if (observed.profileProblem) {
+    return { status: 'False', ...observed.profileProblem, phase: 'Failed' };
+  }
   if (refused) {
     return {
       status: 'False',
@@ -254,8 +261,9 @@ export function connectedState(device: Device, observed: ObservedWorker, now: Da
 
 /** Whether writing `next` over `current` changes anything a reader cares about. */
 export function statusChanged(current: DeviceStatus | undefined, next: DeviceStatus, now: Date): boolean {
+  // Canonical: the stored status comes back with its keys sorted.
   const strip = (s: DeviceStatus | undefined) =>
-    JSON.stringify({ ...s, lastSampleTime: undefined, updatesPerSecond: undefined });
+    canonicalJson({ ...s, lastSampleTime: undefined, updatesPerSecond: undefined });
   if (strip(current) !== strip(next)) return true;
   // Sample time and rate move every few seconds: refresh them at most every 15 s.
   const last = current?.lastSampleTime ? Date.parse(current.lastSampleTime) : 0;

@@ -82,6 +82,31 @@ describe('the Device a found target becomes', () => {
     );
   });
 
+  test("the template's profileRef goes to every created Device, beside the discovery's own login and the protocol that answered", () => {
+    const withProfile = {
+      ...discovery,
+      spec: { ...discovery.spec, deviceTemplate: { profileRef: { name: 'lab-leaf' } } },
+    };
+    const d = desiredDevice(withProfile, '127.0.0.2', {
+      kind: 'answered',
+      protocol: 'gnmi',
+      port: 57400,
+      facts: { models: [] },
+    });
+    assert.deepEqual(d.spec.profileRef, { name: 'lab-leaf' });
+    assert.deepEqual(d.spec.credentials, { secretRef: { name: 'login' } });
+    assert.equal(d.spec.protocol, 'gnmi');
+    assert.equal(
+      desiredDevice(discovery, '127.0.0.2', {
+        kind: 'answered',
+        protocol: 'gnmi',
+        port: 1,
+        facts: { models: [] },
+      }).spec.profileRef,
+      undefined,
+    );
+  });
+
   test('IPv6 addresses become valid names', () => {
     assert.equal(nameForTarget('fd00::1'), 'fd00-1');
   });

@@ -41,6 +41,7 @@ export function desiredDevice(discovery: DeviceDiscovery, address: string, answe
     port: answer.port,
     protocol,
     credentials: { secretRef: { name: discovery.spec.credentialsSecretRef.name } },
+    ...(t.profileRef ? { profileRef: { name: t.profileRef.name } } : {}),
     ...(protocol === 'gnmi'
       ? {
           ...(t.tls ? { tls: t.tls } : {}),

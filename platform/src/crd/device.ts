@@ -84,13 +84,25 @@ export interface DeviceBackup {
   schedule?: string;
 }
 
+/** A DeviceProfile in the Device's namespace. */
+export interface ProfileReference {
+  name: string;
+}
+
+/**
+ * A Device's spec as written. With `profileRef`, the fields it leaves unset are the profile's
+ * (see deviceprofile.ts, `effectiveDeviceSpec`); what the worker collects with is always an
+ * `EffectiveDeviceSpec`, where protocol and credentials are known.
+ */
 export interface DeviceSpec {
   address: string;
   /** When unset, DEFAULT_PORTS[protocol]. */
   port?: number;
-  /** Defaults to gnmi. */
-  protocol: DeviceProtocol;
-  credentials: DeviceCredentials;
+  /** When unset, the profile's, or gnmi (DEFAULT_PROTOCOL). */
+  protocol?: DeviceProtocol;
+  /** Required unless the profile has them. */
+  credentials?: DeviceCredentials;
+  profileRef?: ProfileReference;
   /** gNMI only. */
   tls?: DeviceTls;
   /** NETCONF only. */
@@ -108,6 +120,12 @@ export interface DeviceSpec {
   resources?: DeviceResources;
   backup?: DeviceBackup;
 }
+
+/** A Device's spec merged over its profile's: what the worker Deployment and the worker use. */
+export type EffectiveDeviceSpec = Omit<DeviceSpec, 'profileRef' | 'protocol' | 'credentials'> & {
+  protocol: DeviceProtocol;
+  credentials: DeviceCredentials;
+};
 
 export const DEVICE_PHASES = ['Pending', 'Connecting', 'Connected', 'Degraded', 'Failed'] as const;
 export type DevicePhase = (typeof DEVICE_PHASES)[number];
@@ -146,6 +164,12 @@ export const DeviceConditionReason = {
   /** No node can take the worker pod (resources, selectors, taints). */
   WorkerUnschedulable: 'WorkerUnschedulable',
   Backoff: 'Backoff',
+  /** spec.profileRef names a DeviceProfile that does not exist in the Device's namespace. */
+  ProfileNotFound: 'ProfileNotFound',
+  /** Neither the Device nor its profile names a credentials Secret. */
+  ProfileCredentialsMissing: 'ProfileCredentialsMissing',
+  /** The Device merged over its profile breaks a rule the schema could not check on the Device alone. */
+  ProfileInvalid: 'ProfileInvalid',
 } as const;
 export type DeviceConditionReason = (typeof DeviceConditionReason)[keyof typeof DeviceConditionReason];
 
@@ -165,6 +189,16 @@ export interface DeviceStatus {
   lastSampleTime?: string;
   updatesPerSecond?: number;
   lastBackup?: DeviceBackupStatus;
+  /** With spec.profileRef: the profile merged into effectiveSpec. */
+  profile?: DeviceProfileStatusRef;
+  /** With spec.profileRef: the spec merged over the profile's, written by the operator. */
+  effectiveSpec?: EffectiveDeviceSpec;
+}
+
+export interface DeviceProfileStatusRef {
+  name: string;
+  /** The profile's metadata.generation that effectiveSpec was merged from. */
+  generation?: number;
 }
 
 export interface Device {
@@ -175,12 +209,16 @@ export interface Device {
   status?: DeviceStatus;
 }
 
+/** A Device with its merged spec (see deviceprofile.ts): what its worker Deployment is made of. */
+export type ResolvedDevice = Omit<Device, 'spec'> & { spec: EffectiveDeviceSpec };
+
 /** Defaults the schema cannot express because they depend on the protocol. */
+export const DEFAULT_PROTOCOL: DeviceProtocol = 'gnmi';
 export const DEFAULT_PORTS: Readonly<Record<DeviceProtocol, number>> = { gnmi: 57400, netconf: 830 };
 export const DEFAULT_ENCODING: GnmiEncoding = 'json_ietf';
 export const DEFAULT_SUBSCRIPTION_MODE: SubscriptionListMode = 'stream';
 export const DEFAULT_STREAM_MODE: StreamMode = 'target-defined';
 
 export function devicePort(spec: Pick<DeviceSpec, 'port' | 'protocol'>): number {
-  return spec.port ?? DEFAULT_PORTS[spec.protocol];
+  return spec.port ?? DEFAULT_PORTS[spec.protocol ?? DEFAULT_PROTOCOL];
 }

@@ -22,9 +22,11 @@ export interface DiscoverySchedule {
 /**
  * What every created Device gets. Subscriptions with a path go to gNMI Devices, those with a
  * filter to NETCONF ones; tls applies to gNMI, ssh to NETCONF (and to the NETCONF probe itself).
+ * With profileRef, the created Devices take the rest from that DeviceProfile.
  */
 export type DeviceTemplate = Pick<
   DeviceSpec,
+  | 'profileRef'
   | 'tls'
   | 'ssh'
   | 'encoding'

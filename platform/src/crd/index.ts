@@ -15,6 +15,12 @@ export const DEVICE_DISCOVERY = {
   singular: 'devicediscovery',
   crdName: `devicediscoveries.${GROUP}`,
 } as const;
+export const DEVICE_PROFILE = {
+  kind: 'DeviceProfile',
+  plural: 'deviceprofiles',
+  singular: 'deviceprofile',
+  crdName: `deviceprofiles.${GROUP}`,
+} as const;
 export const AUDIO_JOB = {
   kind: 'AudioJob',
   plural: 'audiojobs',
@@ -27,3 +33,4 @@ export * from './device.js';
 export * from './audiojob.js';
 export * from './duration.js';
 export * from './devicediscovery.js';
+export * from './deviceprofile.js';

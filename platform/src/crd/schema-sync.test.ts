@@ -10,7 +10,8 @@ import { parse } from 'yaml';
 import type { AudioJobSpec, AudioJobStatus } from './audiojob.js';
 import type { DeviceSpec, DeviceStatus } from './device.js';
 import type { DeviceDiscoverySpec, DeviceDiscoveryStatus, DeviceTemplate } from './devicediscovery.js';
-import { AUDIO_JOB, DEVICE, DEVICE_DISCOVERY, GROUP, VERSION } from './index.js';
+import type { DeviceProfileSpec, DeviceProfileStatus } from './deviceprofile.js';
+import { AUDIO_JOB, DEVICE, DEVICE_DISCOVERY, DEVICE_PROFILE, GROUP, VERSION } from './index.js';
 
 type DeepRequired<T> = T extends (infer U)[]
   ? DeepRequired<U>[]
@@ -23,6 +24,8 @@ interface Schema {
   properties?: Record<string, Schema>;
   items?: Schema;
   additionalProperties?: Schema | boolean;
+  /** An object of any shape (Device status.effectiveSpec): a leaf, like a map. */
+  'x-kubernetes-preserve-unknown-fields'?: boolean;
 }
 
 interface Crd {
@@ -60,7 +63,12 @@ function valuePaths(
 ): Set<string> {
   if (Array.isArray(value)) {
     for (const item of value) valuePaths(item, schema?.items, `${prefix}[]`, out);
-  } else if (value !== null && typeof value === 'object' && !schema?.additionalProperties) {
+  } else if (
+    value !== null &&
+    typeof value === 'object' &&
+    !schema?.additionalProperties &&
+    !schema?.['x-kubernetes-preserve-unknown-fields']
+  ) {
     for (const [key, child] of Object.entries(value)) {
       const path = `${prefix}.${key}`;
       out.add(path);
@@ -103,6 +111,7 @@ const deviceSpec: DeepRequired<DeviceSpec> = {
   port: 57400,
   protocol: 'gnmi',
   credentials: { secretRef: ref },
+  profileRef: ref,
   tls: {
     insecure: false,
     skipVerify: false,
@@ -140,7 +149,16 @@ const deviceStatus: DeepRequired<DeviceStatus> = {
   lastSampleTime: '2025-01-01T00:00:00Z',
   updatesPerSecond: 12.5,
   lastBackup: { time: '2025-01-01T00:00:00Z', hash: 'ab' },
+  profile: { name: 'x', generation: 1 },
+  // A leaf: the schema keeps any shape (it is the Device spec, merged).
+  effectiveSpec: { address: 'leaf1', protocol: 'gnmi', credentials: { secretRef: ref } } as DeepRequired<
+    NonNullable<DeviceStatus['effectiveSpec']>
+  >,
 };
+
+const { address: _address, profileRef: _profileRef, ...profileSpec } = deviceSpec;
+const deviceProfileSpec: DeepRequired<DeviceProfileSpec> = profileSpec;
+const deviceProfileStatus: DeepRequired<DeviceProfileStatus> = { observedGeneration: 1, devices: 2 };
 
 const audioJobSpec: DeepRequired<AudioJobSpec> = {
   source: { url: 'https://a/b.wav', spotifyTrackId: '4uLU6hMCjMI75M1A2tKUQC', storagePath: 'a.wav' },
@@ -199,6 +217,7 @@ const discoverySpec: DeepRequired<DeviceDiscoverySpec> = {
   concurrency: 1,
   timeout: duration,
   deviceTemplate: {
+    profileRef: ref,
     tls: deviceSpec.tls,
     ssh: deviceSpec.ssh,
     encoding: 'json',
@@ -227,12 +246,14 @@ describe('the TypeScript types and the CRD schemas', () => {
   const device = loadCrd('device.yaml');
   const audioJob = loadCrd('audiojob.yaml');
   const discovery = loadCrd('devicediscovery.yaml');
+  const profile = loadCrd('deviceprofile.yaml');
 
   it('agree on the group, kinds and plural names', () => {
     for (const [{ crd }, names] of [
       [device, DEVICE],
       [audioJob, AUDIO_JOB],
       [discovery, DEVICE_DISCOVERY],
+      [profile, DEVICE_PROFILE],
     ] as const) {
       assert.equal(crd.spec.group, GROUP);
       assert.equal(crd.spec.names.kind, names.kind);
@@ -254,6 +275,29 @@ describe('the TypeScript types and the CRD schemas', () => {
   it('name the same DeviceDiscovery spec and status fields', () => {
     assertSameFields(discoverySpec, discovery.schema.properties?.spec, 'spec');
     assertSameFields(discoveryStatus, discovery.schema.properties?.status, 'status');
+  });
+
+  it('name the same DeviceProfile spec and status fields', () => {
+    assertSameFields(deviceProfileSpec, profile.schema.properties?.spec, 'spec');
+    assertSameFields(deviceProfileStatus, profile.schema.properties?.status, 'status');
+  });
+
+  it("declare the DeviceProfile's spec with the Device spec's own schema, field by field, all but address", () => {
+    const fields = profile.schema.properties?.spec?.properties ?? {};
+    const spec = device.schema.properties?.spec?.properties ?? {};
+    assert.deepEqual(
+      Object.keys(fields).sort(),
+      Object.keys(spec)
+        .filter((f) => f !== 'address' && f !== 'profileRef')
+        .sort(),
+    );
+    for (const [field, schema] of Object.entries(fields)) {
+      assert.deepEqual(
+        schema,
+        spec[field],
+        `DeviceProfile spec.${field} differs from the Device's spec.${field}`,
+      );
+    }
   });
 
   it("declare the DeviceDiscovery's template with the Device spec's own schema, field by field", () => {

@@ -1,5 +1,11 @@
 import { createServer, type Server } from 'node:http';
-import { API_VERSION, DEVICE, type Device, type DeviceProtocol } from '@switchforge/platform/crd';
+import {
+  API_VERSION,
+  DEFAULT_PROTOCOL,
+  DEVICE,
+  type Device,
+  type DeviceProtocol,
+} from '@switchforge/platform/crd';
 import {
   LABEL_COMPONENT,
   LABEL_DEVICE,
@@ -55,6 +61,9 @@ type ProtocolPlanner = (device: Device, secrets: DeviceSecrets) => ReturnType<Co
  * Each protocol's collector code loads when a Device first asks for it: gRPC or ssh2, never both.
  * A Secret a user must fix throws an InputError before planning: the runner reports it on the Lease.
  */
+/** Set on every Device the watch hands over (deviceAsCollected); the default is for the type only. */
+const protocolOf = (d: Device): DeviceProtocol => d.spec.protocol ?? DEFAULT_PROTOCOL;
+
 async function loadPlanner(protocol: DeviceProtocol): Promise<ProtocolPlanner> {
   if (protocol === 'netconf') {
     const [{ planNetconf }, { sshKeyError }] = await Promise.all([
@@ -144,9 +153,13 @@ export async function runDeviceWorker(
   writer.connectEarly();
   const watch = new DeviceWatch(kube, config.namespace, config.name);
   const device = await watch.start();
-  if (!device) throw new Error(`Device ${config.namespace}/${config.name} not found`);
+  if (!device) {
+    throw new Error(
+      `Device ${config.namespace}/${config.name} not found, or its profile not merged yet (status.effectiveSpec)`,
+    );
+  }
   const planners = new Map<DeviceProtocol, ProtocolPlanner>([
-    [device.spec.protocol, await loadPlanner(device.spec.protocol)],
+    [protocolOf(device), await loadPlanner(protocolOf(device))],
   ]);
 
   const lease = new LeaseLock(workerLeases(kube), {
@@ -184,7 +197,7 @@ export async function runDeviceWorker(
     device: `${config.namespace}/${config.name}`,
     lease,
     renewIntervalMs: Math.max(1000, (config.leaseDurationSeconds * 1000) / 3),
-    planner: (d) => planners.get(d.spec.protocol)?.(d, secrets) ?? [],
+    planner: (d) => planners.get(protocolOf(d))?.(d, secrets) ?? [],
     writer,
     extraLabels: () => current.spec.labels ?? {},
     leaseAnnotations: () => backups.leaseAnnotations(),
@@ -201,12 +214,12 @@ export async function runDeviceWorker(
     if (d.metadata.generation !== current.metadata.generation) {
       log.info('device spec changed; updating subscriptions in place', { generation: d.metadata.generation });
     }
-    if (planners.has(d.spec.protocol)) return apply(d);
+    if (planners.has(protocolOf(d))) return apply(d);
     // A new protocol: load its collector first, then apply (the latest spec by then).
     current = d;
-    void loadPlanner(d.spec.protocol).then(
+    void loadPlanner(protocolOf(d)).then(
       (planner) => {
-        planners.set(d.spec.protocol, planner);
+        planners.set(protocolOf(d), planner);
         apply(current);
       },
       (e: unknown) => log.error('loading the protocol collector failed', { error: errorMessage(e) }),

@@ -39,7 +39,8 @@ function refsOf(device: Device): Ref[] {
     {
       mount: 'credentials',
       field: 'spec.credentials.secretRef',
-      name: spec.credentials.secretRef.name,
+      // The worker sees the merged spec (deviceAsCollected), where credentials are always set.
+      name: spec.credentials?.secretRef.name ?? '',
       wants:
         spec.protocol === 'netconf'
           ? 'keys username and password, or username and ssh-privatekey'

@@ -2,10 +2,14 @@
  * The worker's view of its one Device: a list then a watch on `metadata.name=<device>`, kept
  * alive across errors (a 410 Gone or an expired resourceVersion re-lists), as an informer for a
  * single object. Handlers see every change after the first list.
+ *
+ * The Device handed over is the one the worker collects for (`deviceAsCollected`): with a
+ * profileRef, its spec is the merged one the operator wrote to status.effectiveSpec, and a Device
+ * whose merged spec is not written yet is not there for the worker.
  */
 import { metrics } from '@opentelemetry/api';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEVICE, GROUP, VERSION, type Device } from '@switchforge/platform/crd';
+import { DEVICE, GROUP, VERSION, deviceAsCollected, type Device } from '@switchforge/platform/crd';
 import { errorMessage } from '@switchforge/platform/errors';
 import { log } from '@switchforge/platform/log';
 import { Backoff } from '@switchforge/platform/backoff';
@@ -82,7 +86,10 @@ export class DeviceWatch {
   private async list(): Promise<void> {
     const list = await this.kube.json<DeviceList>('GET', `${this.path}?${this.selector}`);
     this.resourceVersion = list.metadata.resourceVersion ?? '';
-    const found = list.items.find((d) => d.metadata.name === this.name);
+    const listed = list.items.find((d) => d.metadata.name === this.name);
+    const found = listed && deviceAsCollected(listed);
+    // Listed, but its profile's merge not written yet: as good as unchanged.
+    if (listed && !found) return;
     const before = this.device;
     this.device = found;
     if (found && before && found.metadata.resourceVersion !== before.metadata.resourceVersion)
@@ -138,8 +145,11 @@ export class DeviceWatch {
       this.emit(device, 'delete');
       return;
     }
+    // A profileRef whose merge the operator has not written yet: keep collecting as before.
+    const collected = deviceAsCollected(device);
+    if (!collected) return;
     const kind = this.device ? 'update' : 'add';
-    this.device = device;
-    this.emit(device, kind);
+    this.device = collected;
+    this.emit(collected, kind);
   }
 }
