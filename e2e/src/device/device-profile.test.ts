@@ -10,8 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { useInfra, waitFor, type Infra } from '@switchforge/testkit';
-import { generateTestPki, type TestPki } from '../simulators/certs.js';
-import type { GnmiSimulator } from '../simulators/gnmi/server.js';
+import { generateTestPki, type TestPki } from '@switchforge/simulators/certs';
+import type { GnmiSimulator } from '@switchforge/simulators/gnmi/server';
 import {
   installCrds,
   labSwitchSecrets,
