@@ -104,7 +104,10 @@ export async function startStack(
 export async function stopStack(state: StackState, options: { removeDir?: boolean } = {}): Promise<void> {
   const stops: Promise<void>[] = [];
   // The nodes first: their kubelets and DNS talk to the control plane until they are gone.
-  if (state.realNodes) await stopRealNodes(state.realNodes).catch(() => undefined);
+  if (state.realNodes) {
+    // Said, not thrown: the control plane and databases still have to stop after it.
+    await stopRealNodes(state.realNodes).catch((e: Error) => console.error(`warning: ${e.message}`));
+  }
   if (state.kubernetes) {
     const k = state.kubernetes;
     const pids = [

@@ -68,7 +68,12 @@ export async function removeCgroup(cgroup: string): Promise<void> {
     let left = 0;
     for (const h of cgroupHierarchies()) {
       for (const dir of cgroupTree(h, cgroup)) {
-        const pids = readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
+        let pids: string[];
+        try {
+          pids = readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
+        } catch {
+          continue; // removed while we walked: nothing left in it
+        }
         for (const pid of pids) {
           left++;
           try {

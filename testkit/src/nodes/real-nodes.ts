@@ -415,35 +415,69 @@ export async function stopKubelet(node: RealNode): Promise<void> {
   await stopProcess(node.pids.kubelet);
 }
 
-async function stopNode(node: RealNode): Promise<void> {
-  await stopProcess(node.pids.kubelet, 3000);
-  await stopProcess(node.pids['kube-proxy'], 2000);
-  await removeCgroup(node.cgroupRoot);
-  for (const pid of shimsOf(node.containerdSocket)) {
+/**
+ * Runs every step of a teardown even when one fails (a cgroup folder vanishing mid-walk, a busy
+ * mount), so that one step's error cannot leave the later steps' namespaces and processes behind.
+ */
+async function everyStep(steps: ReadonlyArray<[string, () => Promise<unknown> | unknown]>): Promise<Error[]> {
+  const errors: Error[] = [];
+  for (const [what, step] of steps) {
     try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
+      await step();
+    } catch (e) {
+      errors.push(new Error(`${what}: ${e instanceof Error ? e.message : String(e)}`));
     }
   }
-  await stopProcess(node.pids.containerd, 3000);
-  await unmountUnder(node.dir);
-  await deleteNetns(node.netns);
+  return errors;
 }
 
+function stopNode(node: RealNode): Promise<Error[]> {
+  const killShims = (): void => {
+    for (const pid of shimsOf(node.containerdSocket)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  };
+  return everyStep([
+    [`${node.name} kubelet`, () => stopProcess(node.pids.kubelet, 3000)],
+    [`${node.name} kube-proxy`, () => stopProcess(node.pids['kube-proxy'], 2000)],
+    [`${node.name} cgroup ${node.cgroupRoot}`, () => removeCgroup(node.cgroupRoot)],
+    [`${node.name} shims`, killShims],
+    [`${node.name} containerd`, () => stopProcess(node.pids.containerd, 3000)],
+    [`${node.name} mounts`, () => unmountUnder(node.dir)],
+    [`${node.name} netns ${node.netns}`, () => deleteNetns(node.netns)],
+  ]);
+}
+
+/** Stops the nodes and their network; every step runs, and what failed is thrown together. */
 export async function stopRealNodes(nodes: RealNodes): Promise<void> {
-  for (const node of Object.values(nodes.nodes)) await stopNode(node);
-  if (nodes.dnsPid) await stopProcess(nodes.dnsPid, 2000);
-  for (const pid of Object.values(nodes.network.pids)) await stopProcess(pid, 2000);
-  await deleteNetns(nodes.network.netns);
-  await unmountUnder(nodes.dir);
-  removeFixedPaths(nodes.presentFixedPaths);
+  const errors: Error[] = [];
+  for (const node of Object.values(nodes.nodes)) errors.push(...(await stopNode(node)));
+  errors.push(
+    ...(await everyStep([
+      ['cluster DNS', () => (nodes.dnsPid ? stopProcess(nodes.dnsPid, 2000) : undefined)],
+      ...Object.entries(nodes.network.pids).map(([name, pid]): [string, () => Promise<void>] => [
+        name,
+        () => stopProcess(pid, 2000),
+      ]),
+      [`netns ${nodes.network.netns}`, () => deleteNetns(nodes.network.netns)],
+      ['mounts', () => unmountUnder(nodes.dir)],
+      ['fixed paths', () => removeFixedPaths(nodes.presentFixedPaths)],
+      // A cgroup still busy a moment ago, or a namespace whose deletion failed: once more.
+      ['leftovers', () => sweepRealNodes(`${REAL_NODE_PREFIX}${nodes.id}-`)],
+    ])),
+  );
+  if (errors.length > 0)
+    throw new AggregateError(errors, `stopping the real nodes: ${errors.map((e) => e.message).join('; ')}`);
 }
 
 /** What a run that died without stopping left: the project's namespaces and cgroups. */
-export async function sweepRealNodes(): Promise<void> {
-  for (const cgroup of leftoverCgroups(REAL_NODE_PREFIX)) await removeCgroup(cgroup);
-  for (const ns of await listNetns(REAL_NODE_PREFIX)) await deleteNetns(ns);
+export async function sweepRealNodes(prefix: string = REAL_NODE_PREFIX): Promise<void> {
+  for (const cgroup of leftoverCgroups(prefix)) await removeCgroup(cgroup);
+  for (const ns of await listNetns(prefix)) await deleteNetns(ns);
 }
 
 export { KUBERNETES_SERVICE_IP };
