@@ -16,6 +16,7 @@ async function main(): Promise<void> {
   const store = readStoreConfig();
   const telemetry = await startTelemetry({
     serviceName: 'switchforge-api',
+    runtimeMetrics: true,
     prometheusPort: config.SWITCHFORGE_METRICS_PORT,
   });
   // Loaded after startTelemetry: @opentelemetry/api has no proxy meter provider, so instruments

@@ -24,7 +24,7 @@ trap cleanup EXIT
 echo "== starting infrastructure"
 node --import tsx e2e/src/infra/cli.ts up postgres kubernetes temporal nodes
 # The CRDs once for the run: suites applying them at the same moment would race to create them.
-"${SWITCHFORGE_CACHE:-$HOME/.cache/switchforge}/bin/kubectl" --kubeconfig "$state/kubernetes/admin.kubeconfig" apply --server-side -f crds/device.yaml -f crds/audiojob.yaml -f crds/devicediscovery.yaml -f crds/deviceprofile.yaml >/dev/null
+"${SWITCHFORGE_CACHE:-$HOME/.cache/switchforge}/bin/kubectl" --kubeconfig "$state/kubernetes/admin.kubeconfig" apply --server-side -f crds/device.yaml -f crds/audiojob.yaml -f crds/devicediscovery.yaml -f crds/deviceprofile.yaml -f crds/deviceinventory.yaml >/dev/null
 
 status=0
 echo "== TypeScript tests"

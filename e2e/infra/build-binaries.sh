@@ -146,6 +146,32 @@ build_telegraf() {
   echo "$version+$tags" > "$BIN/telegraf.version"
 }
 
+# A minimal OpenTelemetry Collector (the OTLP receiver and the file exporter, e2e/infra/otelcol/main.go):
+# the device-output test's OTLP receiver. Debian's Prometheus (2.42) has no OTLP receiver (2.47 added
+# one). One collector release for every module: the file exporter is served at v0.161.0, the core
+# modules of that release are v0.161.0 and v1.67.0. Not in the default targets; about a minute once
+# the Go cache holds grpc.
+OTELCOL_VERSION=v0.161.0
+build_otelcol() {
+  local src version
+  src="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/otelcol/main.go"
+  version="$OTELCOL_VERSION+$(sha256sum "$src" | cut -c1-12)"
+  have otelcol "$version" && return 0
+  log "otelcol $OTELCOL_VERSION with the components of $src"
+  local dir="$WORK/otelcol-$OTELCOL_VERSION"
+  mkdir -p "$dir"
+  printf 'module switchforge.local/otelcol-build\ngo 1.24\n' > "$dir/go.mod"
+  cp "$src" "$dir/main.go"
+  (cd "$dir" && go get "go.opentelemetry.io/collector/otelcol@$OTELCOL_VERSION" \
+      "go.opentelemetry.io/collector/receiver/otlpreceiver@$OTELCOL_VERSION" \
+      "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/fileexporter@$OTELCOL_VERSION" \
+      go.opentelemetry.io/collector/confmap/provider/fileprovider@v1.67.0 \
+      go.opentelemetry.io/collector/confmap/provider/envprovider@v1.67.0 \
+    && go mod tidy && go build -v -trimpath -ldflags "-s -w" -o "$dir/otelcol" . 2>&1 | progress otelcol)
+  install -m 0755 "$dir/otelcol" "$BIN/otelcol"
+  echo "$version" > "$BIN/otelcol.version"
+}
+
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(etcd kubernetes nodes coredns kwok temporal gnmi-fake helm versitygw)
 for t in "${targets[@]}"; do "build_$t"; done

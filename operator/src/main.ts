@@ -5,6 +5,7 @@ import { readOperatorConfig } from './config.js';
 const config = readOperatorConfig();
 const telemetry = await startTelemetry({
   serviceName: 'switchforge-operator',
+  runtimeMetrics: true,
   prometheusPort: config.SWITCHFORGE_METRICS_PORT,
 });
 // Loaded after startTelemetry: @opentelemetry/api has no proxy meter provider, so instruments

@@ -37,6 +37,7 @@ import { ProfileIndex } from './device/profile-index.js';
 import { ProfileReconciler } from './device/profile-reconciler.js';
 import { readAudioOperatorConfig, startAudioJobControllers } from './audiojob/index.js';
 import { discoveryController } from './discovery/index.js';
+import { inventoryController } from './inventory/index.js';
 
 export function loadKubeConfig(): KubeConfig {
   const kc = new KubeConfig();
@@ -155,8 +156,10 @@ async function startControllers(config: OperatorConfig, kc: KubeConfig): Promise
   log.info('controllers started', { devices: caches.devices.list().length });
 
   // Discovery waits for its own cache without holding Devices back: `helm upgrade` does not add
-  // new CRDs, and an operator on a cluster without the DeviceDiscovery CRD still manages Devices.
+  // new CRDs, and an operator on a cluster without the DeviceDiscovery (or DeviceInventory) CRD
+  // still manages Devices. Inventory likewise.
   const discovery = discoveryController(kc, informers, caches.devices);
+  const inventory = inventoryController(kc, informers, caches.devices);
   let stopping = false;
   void profiles.start().then(async () => {
     if (stopping) return profiles.stop();
@@ -169,11 +172,21 @@ async function startControllers(config: OperatorConfig, kc: KubeConfig): Promise
     discovery.controller.start();
     log.info('discovery controller started', { discoveries: discovery.discoveries.list().length });
   });
+  void inventory.inventories.start().then(async () => {
+    if (stopping) return inventory.inventories.stop();
+    inventory.controller.start();
+    log.info('inventory controller started', { inventories: inventory.inventories.list().length });
+  });
 
   return async () => {
     stopping = true;
-    await Promise.all([discovery.discoveries.stop(), profiles.stop()]);
-    await Promise.all([controller.stop(), discovery.controller.stop(), profileController.stop()]);
+    await Promise.all([discovery.discoveries.stop(), inventory.inventories.stop(), profiles.stop()]);
+    await Promise.all([
+      controller.stop(),
+      discovery.controller.stop(),
+      inventory.controller.stop(),
+      profileController.stop(),
+    ]);
     await Promise.all(Object.values(caches).map((c) => c.stop()));
   };
 }

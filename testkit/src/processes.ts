@@ -1,4 +1,4 @@
-import { spawn, execFile } from 'node:child_process';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -102,6 +102,16 @@ export async function stopProcess(pid: number, graceMs = 5000): Promise<void> {
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline && isAlive(pid)) await sleep(100);
   if (isAlive(pid)) signalGroup('SIGKILL');
+}
+
+/** SIGTERM to a child this process spawned, SIGKILL after `graceMs` if it has not exited. */
+export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+  const running = () => child.exitCode === null && child.signalCode === null;
+  if (!running()) return;
+  const exited = new Promise((res) => child.once('exit', res));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(graceMs)]);
+  if (running()) child.kill('SIGKILL');
 }
 
 export function tail(file: string, lines = 30): string {

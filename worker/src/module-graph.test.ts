@@ -20,6 +20,14 @@ const recorder = here('./test-support/record-modules.mjs');
 
 /** Packages (by name) that a process resolved after running `args`. */
 async function packagesLoaded(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Set<string>> {
+  return (await modulesLoaded(args, env)).packages;
+}
+
+/** Packages (by name) and the worker's own source files (under src/) a process resolved. */
+async function modulesLoaded(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ packages: Set<string>; ownFiles: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'sf-modules-'));
   const file = join(dir, 'modules.txt');
   try {
@@ -30,13 +38,16 @@ async function packagesLoaded(args: string[], env: NodeJS.ProcessEnv = {}): Prom
       // The entrypoint exits 1 without a cluster to talk to; what it loaded by then is the point.
       if (typeof e.code !== 'number') throw e;
     });
-    const names = readFileSync(file, 'utf8')
-      .split('\n')
-      .flatMap((url) => {
-        const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
-        return m ? [m[1]!] : [];
-      });
-    return new Set(names);
+    const urls = readFileSync(file, 'utf8').split('\n');
+    const names = urls.flatMap((url) => {
+      const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+      return m ? [m[1]!] : [];
+    });
+    const src = new URL('./', import.meta.url).href;
+    return {
+      packages: new Set(names),
+      ownFiles: urls.filter((u) => u.startsWith(src)).map((u) => u.slice(src.length)),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -71,18 +82,25 @@ const workerEnv = {
 };
 
 describe("the device worker's module graph", () => {
-  test('the entrypoint loads no Kubernetes client library, ORM, Temporal, schema library or OTLP exporter', async () => {
-    const loaded = await packagesLoaded(['src/main.ts', 'device'], workerEnv);
+  test('the entrypoint loads no Kubernetes client library, ORM, Temporal, schema library, OTLP exporter or output', async () => {
+    const { packages: loaded, ownFiles } = await modulesLoaded(['src/main.ts', 'device'], workerEnv);
     assert.ok(loaded.has('@opentelemetry/sdk-metrics'), 'the recording works: the metrics SDK is there');
+    assert.ok(ownFiles.includes('device/config.ts'), `the recording sees own files: ${ownFiles.join(' ')}`);
     for (const pkg of [
       ...NEVER,
       '@opentelemetry/exporter-trace-otlp-http',
+      '@opentelemetry/exporter-metrics-otlp-http',
       '@opentelemetry/sdk-trace-node',
     ]) {
       assert.ok(!loaded.has(pkg), `${pkg} is loaded at start`);
     }
     for (const pkg of ['@grpc/grpc-js', 'ssh2', 'fast-xml-parser', 'saxes', 'diff'])
       assert.ok(!loaded.has(pkg), `${pkg} is loaded before any Device asks for it`);
+    assert.deepEqual(
+      ownFiles.filter((f) => f.startsWith('outputs/')),
+      [],
+      'no output code before a Device turns an output on',
+    );
   });
 
   const collectorOf = (plan: string) => [
@@ -95,6 +113,23 @@ describe("the device worker's module graph", () => {
     const loaded = await packagesLoaded(collectorOf('./gnmi/plan.ts'));
     assert.ok(loaded.has('@grpc/grpc-js') && loaded.has('protobufjs'));
     for (const pkg of [...NEVER, 'ssh2', 'saxes']) assert.ok(!loaded.has(pkg), `${pkg} is loaded`);
+  });
+
+  test('the Prometheus output loads no package at all: it renders the text format itself', async () => {
+    const loaded = await packagesLoaded(collectorOf('./outputs/device-outputs.ts'));
+    // Both are loaded by every worker already: the OTel API (its own metrics) and the logger.
+    assert.deepEqual(
+      [...loaded].sort(),
+      ['@opentelemetry/api', 'pino'],
+      'the outputs without OTLP load only the OTel API and the logger',
+    );
+  });
+
+  test('only an OTLP output loads the OTLP metrics exporter', async () => {
+    const loaded = await packagesLoaded(collectorOf('./outputs/otlp-output.ts'));
+    assert.ok(loaded.has('@opentelemetry/exporter-metrics-otlp-http'));
+    for (const pkg of [...NEVER, '@opentelemetry/exporter-trace-otlp-http', '@opentelemetry/sdk-trace-node'])
+      assert.ok(!loaded.has(pkg), `${pkg} is loaded`);
   });
 
   test('a NETCONF worker loads SSH, and no gRPC', async () => {

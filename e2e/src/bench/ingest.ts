@@ -37,6 +37,7 @@ import {
 import { scrapeSums } from './prometheus-text.js';
 import { measureRate, type RateMeasurement } from './rate.js';
 import { telegrafConfig } from './telegraf-config.js';
+import { startOtelCollector } from '../harness/otel-collector.js';
 import { DEFAULT_WORKER_COMMAND } from '@switchforge/operator/config';
 
 export interface IngestOptions {
@@ -83,9 +84,11 @@ export async function runIngestBenchmark(infra: Infra, options: IngestOptions): 
     const setup = await prepareWorker(infra, db);
     let typical: SmallDeviceResult;
     let worker: WorkerResult;
+    let withOutputs: WorkerResult;
     try {
       typical = await benchTypicalWorker(infra, db, setup, options);
       worker = await benchWorker(infra, db, setup, options);
+      withOutputs = await benchWorkerWithOutputs(infra, db, setup, options);
     } finally {
       rmSync(setup.mountRoot, { recursive: true, force: true });
     }
@@ -93,6 +96,13 @@ export async function runIngestBenchmark(infra: Infra, options: IngestOptions): 
     const telegraf = await benchTelegraf(infra, db, options);
     const figures: Figure[] = [
       ...typicalFigures(typical, telegrafTypical),
+      {
+        benchmark: 'ingest',
+        figure: 'worker with the Prometheus and OTLP outputs on: gNMI updates → committed rows',
+        value: formatRate(withOutputs.rate.rate),
+        goal: 'no lower than with the outputs off',
+        comparison: `outputs off ${formatRate(worker.rate.rate)} (${ratio(withOutputs.rate.rate, worker.rate.rate, 'off')})`,
+      },
       {
         benchmark: 'ingest',
         figure: 'worker: gNMI updates → committed rows, 1 process',
@@ -305,7 +315,12 @@ interface Subscription {
   sampleInterval?: string;
 }
 
-function deviceManifest(port: number, subscriptions: Subscription[], expectedRate: number): object {
+function deviceManifest(
+  port: number,
+  subscriptions: Subscription[],
+  expectedRate: number,
+  outputs?: object,
+): object {
   return {
     apiVersion: 'switchforge.io/v1alpha1',
     kind: 'Device',
@@ -323,6 +338,7 @@ function deviceManifest(port: number, subscriptions: Subscription[], expectedRat
       tls: { insecure: true },
       encoding: 'json_ietf',
       subscriptions,
+      ...(outputs ? { outputs } : {}),
     },
   };
 }
@@ -529,11 +545,61 @@ async function benchTypicalWorker(
   }
 }
 
+/**
+ * The same firehose run with both outputs on (spec.outputs): a Prometheus endpoint scraped every
+ * second while it runs, and OTLP every 5 s to a real OpenTelemetry Collector. Ingest into
+ * PostgreSQL must not drop below the run with the outputs off.
+ */
+async function benchWorkerWithOutputs(
+  infra: Infra,
+  db: pg.Client,
+  setup: WorkerSetup,
+  options: IngestOptions,
+): Promise<WorkerResult> {
+  const collector = await startOtelCollector();
+  const port = await freePort();
+  const abort = new AbortController();
+  let scrapes = 0;
+  const scraping = (async () => {
+    while (!abort.signal.aborted) {
+      const r = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: abort.signal }).catch(
+        () => undefined,
+      );
+      if (r?.ok) {
+        await r.text();
+        scrapes++;
+      }
+      await sleep(1000, undefined, { signal: abort.signal }).catch(() => undefined);
+    }
+  })();
+  try {
+    const result = await benchWorker(infra, db, setup, options, {
+      name: 'device-worker-outputs',
+      outputs: {
+        // 5 counters × every interface, with room.
+        maxSeries: options.interfaces * 5 * 2,
+        prometheus: { port },
+        otlp: { endpoint: collector.endpoint, intervalSeconds: 5 },
+      },
+    });
+    options.progress(
+      `ingest/worker with outputs: ${scrapes} scrapes, ${collector.points().length} OTLP points at the collector`,
+    );
+    return result;
+  } finally {
+    abort.abort();
+    await scraping;
+    await collector.stop();
+  }
+}
+
 async function benchWorker(
   infra: Infra,
   db: pg.Client,
   setup: WorkerSetup,
   options: IngestOptions,
+  /** spec.outputs of the run (the outputs-on variant), and its name in logs. */
+  variant?: { outputs: object; name: string },
 ): Promise<WorkerResult> {
   // A firehose Device asks for its rate; its plan gives the worker a large young generation.
   const plan = workerMemoryPlan(options.offeredRate / 4);
@@ -547,8 +613,8 @@ async function benchWorker(
     name: 'gnmi-sim-idle',
   });
   let fullSim: Awaited<ReturnType<typeof startSimulatorProcess>> | undefined;
-  await setup.apply(deviceManifest(idleSim.port, [counters('10s')], plan.updatesPerSecond));
-  const started = await startWorker(infra, setup, plan, options, 'device-worker');
+  await setup.apply(deviceManifest(idleSim.port, [counters('10s')], plan.updatesPerSecond, variant?.outputs));
+  const started = await startWorker(infra, setup, plan, options, variant?.name ?? 'device-worker');
   const worker = started.process;
   try {
     options.progress(
@@ -574,7 +640,9 @@ async function benchWorker(
       logDir: options.logDir,
       name: 'gnmi-sim-worker',
     });
-    await setup.apply(deviceManifest(fullSim.port, [counters('1s')], plan.updatesPerSecond));
+    await setup.apply(
+      deviceManifest(fullSim.port, [counters('1s')], plan.updatesPerSecond, variant?.outputs),
+    );
     const full = await measureConsumer(
       db,
       table,

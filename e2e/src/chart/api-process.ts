@@ -7,11 +7,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { IMAGE_COMMANDS } from '@switchforge/platform/image-layout';
 import { localCommand, type LocalCommandMode } from '../infra/local-command.js';
 import { repoRoot } from '@switchforge/testkit/paths';
-import { tail } from '@switchforge/testkit/processes';
+import { stopChild, tail } from '@switchforge/testkit/processes';
 import { freePort, waitFor } from '@switchforge/testkit/ports';
 
 export interface ApiProcess {
@@ -62,11 +61,7 @@ export async function startApiProcess(options: {
   const exited = new Promise<void>((res) => child.once('exit', () => res()));
   const log = () => tail(logFile, 40);
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await Promise.race([exited, sleep(10_000)]);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    }
+    await stopChild(child, 10_000);
     rmSync(dir, { recursive: true, force: true });
   };
   const base = `http://127.0.0.1:${port}`;

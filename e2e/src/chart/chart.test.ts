@@ -55,6 +55,8 @@ const everything = {
   'podMonitor.enabled': true,
   'audio.storageClaim': 'audio-files',
   'operator.watchNamespace': 'switches',
+  'discovery.enabled': true,
+  'inventory.enabled': true,
 };
 
 /** Stems in a bucket instead of on the volume, and source allow lists. */

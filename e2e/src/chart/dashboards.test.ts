@@ -63,6 +63,15 @@ function instrumentsInCode(): Map<string, string> {
   };
   for (const folder of ['platform/src', 'operator/src', 'worker/src', 'api/src'])
     walk(join(repoRoot, folder));
+  // The maintained instrumentations the components load define theirs in their semconv module.
+  const runtime = readFileSync(
+    join(repoRoot, 'node_modules/@opentelemetry/instrumentation-runtime-node/build/src/semconv.js'),
+    'utf8',
+  );
+  for (const m of runtime.matchAll(/exports\.METRIC_\w+ = '([^']+)'/g)) {
+    const base = m[1]!.replace(/[^a-zA-Z0-9_]/g, '_');
+    found.set(base, m[1] === 'nodejs.eventloop.time' ? `${base}_total` : base);
+  }
   return found;
 }
 

@@ -89,7 +89,9 @@ export function metricNames(expr: string): string[] {
     /\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g,
     '',
   );
-  for (const m of withoutLabelLists.matchAll(/\b((?:switchforge|http_server)_[a-z0-9_]+)(?=[{[)\s]|$)/g)) {
+  for (const m of withoutLabelLists.matchAll(
+    /\b((?:switchforge|http_server|nodejs|v8js|temporal)_[a-z0-9_]+)(?=[{[)\s]|$)/g,
+  )) {
     names.add(m[1]!.replace(/_(bucket|sum|count)$/, ''));
   }
   return [...names];

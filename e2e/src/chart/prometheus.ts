@@ -7,7 +7,7 @@ import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '@switchforge/testkit/paths';
-import { run } from '@switchforge/testkit/processes';
+import { run, stopChild } from '@switchforge/testkit/processes';
 import { freePort, waitFor } from '@switchforge/testkit/ports';
 
 export interface ScrapeJob {
@@ -108,12 +108,7 @@ export async function startPrometheus(jobs: ScrapeJob[]): Promise<Prometheus> {
       ).activeTargets.map((t) => ({ job: t.labels.job, health: t.health, lastError: t.lastError })),
     log,
     stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((res) => child.once('exit', res));
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((res) => setTimeout(res, 5000))]);
-        if (child.exitCode === null) child.kill('SIGKILL');
-      }
+      await stopChild(child);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -21,6 +21,13 @@ interface Rule {
 }
 const rulesOf = (m: Manifest) => (m as unknown as { rules: Rule[] }).rules;
 const roles = (ms: Manifest[]) => ms.filter((m) => m.kind === 'ClusterRole' || m.kind === 'Role');
+/** The read verbs of each rule on Secrets in the operator's ClusterRole. */
+const secretRules = (ms: Manifest[]) =>
+  rulesOf(
+    ms.find((m) => m.kind === 'ClusterRole' && m.metadata.name === `${releaseName}-switchforge-operator`)!,
+  )
+    .filter((r) => r.resources?.includes('secrets'))
+    .map((r) => r.verbs.filter((v) => ['get', 'list', 'watch'].includes(v)));
 
 let manifests: Manifest[];
 before(async () => {
@@ -65,17 +72,16 @@ describe('the chart RBAC, as rendered', () => {
   });
 
   test('reads Secrets, for DeviceDiscovery logins, only with discovery.enabled, and then only by get', async () => {
-    const secretRules = (ms: Manifest[]) =>
-      rulesOf(
-        ms.find(
-          (m) => m.kind === 'ClusterRole' && m.metadata.name === `${releaseName}-switchforge-operator`,
-        )!,
-      )
-        .filter((r) => r.resources?.includes('secrets'))
-        .map((r) => r.verbs.filter((v) => ['get', 'list', 'watch'].includes(v)));
     assert.deepEqual(secretRules(manifests).flat(), []);
     const enabled = (await template({ 'discovery.enabled': true })).manifests;
     assert.deepEqual(secretRules(enabled).flat(), ['get']);
+  });
+
+  test('reads Secrets, for DeviceInventory tokens and CAs, only with inventory.enabled, and then only by get', async () => {
+    const enabled = (await template({ 'inventory.enabled': true })).manifests;
+    assert.deepEqual(secretRules(enabled).flat(), ['get']);
+    const both = (await template({ 'inventory.enabled': true, 'discovery.enabled': true })).manifests;
+    assert.deepEqual(secretRules(both).flat(), ['get'], 'one rule for both');
   });
 
   test('lets the API neither write Secrets nor touch Deployments and pods beyond reading', () => {
@@ -162,6 +168,10 @@ describe('the chart RBAC on a real kube-apiserver', () => {
     ['patch', 'devicediscoveries.switchforge.io:status', true],
     ['update', 'devicediscoveries.switchforge.io', false],
     ['update', 'devicediscoveries.switchforge.io:finalizers', true],
+    ['watch', 'deviceinventories.switchforge.io', true],
+    ['patch', 'deviceinventories.switchforge.io:status', true],
+    ['update', 'deviceinventories.switchforge.io', false],
+    ['update', 'deviceinventories.switchforge.io:finalizers', true],
     ['update', 'devices.switchforge.io:status', false],
     ['update', 'audiojobs.switchforge.io:finalizers', true],
     ['watch', 'leases.coordination.k8s.io', true],

@@ -68,6 +68,8 @@ describe('Device, DeviceProfile and AudioJob CRDs on a real apiserver', () => {
       path('devicediscovery.yaml'),
       '-f',
       path('deviceprofile.yaml'),
+      '-f',
+      path('deviceinventory.yaml'),
     ]);
     await ok([
       'wait',
@@ -77,11 +79,18 @@ describe('Device, DeviceProfile and AudioJob CRDs on a real apiserver', () => {
       'crd/audiojobs.switchforge.io',
       'crd/devicediscoveries.switchforge.io',
       'crd/deviceprofiles.switchforge.io',
+      'crd/deviceinventories.switchforge.io',
     ]);
   });
 
   it('the example gNMI and NETCONF Devices and the example AudioJob are admitted', async () => {
-    for (const file of ['device-gnmi.yaml', 'device-netconf.yaml', 'audiojob.yaml', 'deviceprofile.yaml']) {
+    for (const file of [
+      'device-gnmi.yaml',
+      'device-netconf.yaml',
+      'audiojob.yaml',
+      'deviceprofile.yaml',
+      'deviceinventory.yaml',
+    ]) {
       await ok(['apply', '-n', namespace, '-f', path(`examples/${file}`)]);
     }
   });

@@ -5,7 +5,7 @@
  * kube-apiserver + kwok, the operator, the pod runner starting the worker process, the gNMI
  * simulator, PostgreSQL.
  */
-import { namespaceTools } from '../harness/manifests.js';
+import { gnmiProfile, namespaceTools } from '../harness/manifests.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -26,20 +26,9 @@ let sim: GnmiSimulator;
 let platform: Awaited<ReturnType<typeof startDevicePlatform>>;
 
 const { kubectl, apply, jsonpath } = namespaceTools(() => infra, ns);
-const COUNTERS = '/interfaces/interface[name=*]/state/counters';
 
-const profile = {
-  apiVersion: 'switchforge.io/v1alpha1',
-  kind: 'DeviceProfile',
-  metadata: { name: 'lab-gnmi' },
-  spec: {
-    protocol: 'gnmi',
-    credentials: { secretRef: { name: 'login' } },
-    tls: { caSecretRef: { name: 'lab-ca' }, serverName: 'localhost' },
-    subscriptions: [{ path: COUNTERS, mode: 'sample', sampleInterval: '1s' }],
-    labels: { site: 'lab' },
-  },
-};
+// The interface counters, sampled every second.
+const profile = gnmiProfile({ name: 'lab-gnmi' });
 
 const device = (name: string, profileName = 'lab-gnmi') => ({
   apiVersion: 'switchforge.io/v1alpha1',
@@ -124,7 +113,7 @@ describe('a Device with a profileRef', () => {
 
   test("a label dropped from the profile leaves the Device's merged spec, in place: the worker pod stays", async () => {
     const pod = await jsonpath('pods -l switchforge.io/device=leaf1', '{.items[0].metadata.name}');
-    await apply({ ...profile, spec: { ...profile.spec, labels: {} } });
+    await apply(gnmiProfile({ name: 'lab-gnmi' }, { labels: {} }));
     await waitFor(
       'the merged labels without site',
       async () => (await jsonpath('device leaf1', '{.status.effectiveSpec.labels}')) === '{"role":"leaf"}',

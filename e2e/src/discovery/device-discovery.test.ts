@@ -10,10 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Device, DeviceDiscovery } from '@switchforge/platform/crd';
-import { InformerFactory } from '@switchforge/platform/kube/informer-factory';
-import { API_VERSION, DEVICE } from '@switchforge/platform/crd';
 import { discoveryController } from '@switchforge/operator/discovery/index';
-import { adminKubeConfig, installCrds } from '../harness/platform-under-test.js';
+import { installCrds, runSourceController } from '../harness/platform-under-test.js';
 import { loginSecret, namespaceTools } from '../harness/manifests.js';
 import { freePort, useInfra, waitFor, type Infra } from '@switchforge/testkit';
 import { startGnmiSimulator, type GnmiSimulator } from '@switchforge/simulators/gnmi/server';
@@ -21,7 +19,7 @@ import { startNetconfSimulator, type NetconfSimulator } from '@switchforge/simul
 
 const ns = `discovery-${randomBytes(3).toString('hex')}`;
 let infra: Infra;
-const { kubectl, apply } = namespaceTools(() => infra, ns);
+const { kubectl, apply, getJson, eventMessages } = namespaceTools(() => infra, ns);
 const login = { username: 'netops', password: 'disc-secret' };
 let gnmiPort: number;
 let netconfPort: number;
@@ -31,11 +29,6 @@ let silent: Server;
 const silentSockets = new Set<Socket>();
 let stopController: () => Promise<void>;
 
-const getJson = async <T>(...args: string[]): Promise<T> => {
-  const r = await kubectl('get', ...args, '-n', ns, '-o', 'json');
-  assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as T;
-};
 const discovery = () => getJson<DeviceDiscovery>('devicediscovery', 'lab');
 const devices = async () => (await getJson<{ items: Device[] }>('devices')).items;
 
@@ -118,16 +111,10 @@ before(async () => {
     stringData: { known_hosts: knownHosts },
   });
 
-  const kc = adminKubeConfig(infra);
-  const informers = new InformerFactory(kc, ns);
-  const deviceCache = informers.informer<Device>('devices', { apiVersion: API_VERSION, ...DEVICE });
-  const { controller, discoveries } = discoveryController(kc, informers, deviceCache);
-  await Promise.all([deviceCache.start(), discoveries.start()]);
-  controller.start();
-  stopController = async () => {
-    await controller.stop();
-    await Promise.all([deviceCache.stop(), discoveries.stop()]);
-  };
+  stopController = await runSourceController(infra, ns, (kc, informers, devices) => {
+    const { controller, discoveries } = discoveryController(kc, informers, devices);
+    return { controller, informer: discoveries };
+  });
 });
 
 after(async () => {
@@ -180,17 +167,8 @@ describe('a DeviceDiscovery over simulated switches on loopback addresses', () =
     const [header, row] = columns.stdout.trim().split('\n');
     assert.match(header ?? '', /^NAME\s+FOUND\s+UNREACHABLE\s+REFUSED\s+LAST RUN\s+AGE$/);
     assert.match(row ?? '', /^lab\s+3\s+5\s+2\s/);
-    const events = await kubectl(
-      'get',
-      'events',
-      '-n',
-      ns,
-      '--field-selector',
-      'involvedObject.name=lab,reason=DiscoveryRun',
-      '-o',
-      'jsonpath={.items[*].message}',
-    );
-    assert.match(events.stdout, /found 3, unreachable 5, refused 2, missing 0/);
+    const events = await eventMessages('lab', 'DiscoveryRun');
+    assert.match(events, /found 3, unreachable 5, refused 2, missing 0/);
   });
 
   test('creates a Device per answering target, labelled with what it reported and owned by the discovery', async () => {

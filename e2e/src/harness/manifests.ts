@@ -18,6 +18,28 @@ export function caSecret(meta: Meta, caPem: string | Buffer): object {
 }
 
 /**
+ * A gNMI DeviceProfile for simulators on loopback: the login, TLS and counters subscription of
+ * gnmiDevice, label `site: lab`; `spec` overrides.
+ */
+export function gnmiProfile(meta: Meta, spec: Record<string, unknown> = {}): object {
+  return {
+    apiVersion: 'switchforge.io/v1alpha1',
+    kind: 'DeviceProfile',
+    metadata: meta,
+    spec: {
+      protocol: 'gnmi',
+      credentials: { secretRef: { name: 'login' } },
+      tls: { caSecretRef: { name: 'lab-ca' }, serverName: 'localhost' },
+      subscriptions: [
+        { path: '/interfaces/interface[name=*]/state/counters', mode: 'sample', sampleInterval: '1s' },
+      ],
+      labels: { site: 'lab' },
+      ...spec,
+    },
+  };
+}
+
+/**
  * A gNMI Device for a simulator on loopback: TLS against the CA in Secret `lab-ca` (server name
  * localhost), login from Secret `login`, one sampled counters subscription; `spec` overrides.
  */
@@ -46,6 +68,10 @@ export interface NamespaceTools {
   apply(...docs: object[]): Promise<void>;
   /** `kubectl get <resource...> -n ns -o jsonpath=<path>`, trimmed. */
   jsonpath(resource: string, path: string): Promise<string>;
+  /** `kubectl get <args...> -n ns -o json`, parsed; a failure fails the test. */
+  getJson<T>(...args: string[]): Promise<T>;
+  /** The messages of the Events about `name` with `reason`, space-separated. */
+  eventMessages(name: string, reason: string): Promise<string>;
 }
 
 export function namespaceTools(infra: () => Infra, namespace: string): NamespaceTools {
@@ -61,5 +87,23 @@ export function namespaceTools(infra: () => Infra, namespace: string): Namespace
     },
     jsonpath: async (resource, path) =>
       (await kubectl('get', ...resource.split(' '), '-n', namespace, '-o', `jsonpath=${path}`)).stdout.trim(),
+    getJson: async <T>(...args: string[]) => {
+      const r = await kubectl('get', ...args, '-n', namespace, '-o', 'json');
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout) as T;
+    },
+    eventMessages: async (name, reason) =>
+      (
+        await kubectl(
+          'get',
+          'events',
+          '-n',
+          namespace,
+          '--field-selector',
+          `involvedObject.name=${name},reason=${reason}`,
+          '-o',
+          'jsonpath={.items[*].message}',
+        )
+      ).stdout,
   };
 }

@@ -1,4 +1,7 @@
 import { migrate } from '@switchforge/platform/db';
+import { API_VERSION, DEVICE, type Device } from '@switchforge/platform/crd';
+import type { SupervisedInformer } from '@switchforge/platform/kube';
+import { InformerFactory } from '@switchforge/platform/kube/informer-factory';
 import type { TestPki } from '@switchforge/simulators/certs';
 import {
   startGnmiSimulator,
@@ -16,6 +19,33 @@ import { freePort, waitFor, type Infra } from '@switchforge/testkit';
 import { repoRoot } from '@switchforge/testkit/paths';
 import { PodRunner } from '../pod-runner/pod-runner.js';
 
+/** A controller of the operator's and the informer that feeds it (discovery, inventory). */
+export interface SourceController {
+  controller: { start(): void; stop(): Promise<void> };
+  informer: { start(): Promise<void>; stop(): Promise<void> };
+}
+
+/**
+ * Runs one of the operator's Device-source controllers in this process, over namespace `ns` with
+ * informers of its own (Devices and the source's), once both have listed; returns its stop.
+ */
+export async function runSourceController(
+  infra: Infra,
+  ns: string,
+  make: (kc: KubeConfig, informers: InformerFactory, devices: SupervisedInformer<Device>) => SourceController,
+): Promise<() => Promise<void>> {
+  const kc = adminKubeConfig(infra);
+  const informers = new InformerFactory(kc, ns);
+  const devices = informers.informer<Device>('devices', { apiVersion: API_VERSION, ...DEVICE });
+  const { controller, informer } = make(kc, informers, devices);
+  await Promise.all([devices.start(), informer.start()]);
+  controller.start();
+  return async () => {
+    await controller.stop();
+    await Promise.all([devices.stop(), informer.stop()]);
+  };
+}
+
 /** Applies the CRDs and waits until the apiserver serves them. Idempotent; shared clusters keep them. */
 export async function installCrds(infra: Infra): Promise<void> {
   const r = await infra.kubernetes.kubectl([
@@ -30,6 +60,8 @@ export async function installCrds(infra: Infra): Promise<void> {
     join(repoRoot, 'crds/devicediscovery.yaml'),
     '-f',
     join(repoRoot, 'crds/deviceprofile.yaml'),
+    '-f',
+    join(repoRoot, 'crds/deviceinventory.yaml'),
   ]);
   if (r.code !== 0) throw new Error(`applying CRDs: ${r.stderr}`);
   const w = await infra.kubernetes.kubectl([
@@ -40,6 +72,7 @@ export async function installCrds(infra: Infra): Promise<void> {
     'crd/audiojobs.switchforge.io',
     'crd/devicediscoveries.switchforge.io',
     'crd/deviceprofiles.switchforge.io',
+    'crd/deviceinventories.switchforge.io',
   ]);
   if (w.code !== 0) throw new Error(`waiting for CRDs: ${w.stderr}`);
 }

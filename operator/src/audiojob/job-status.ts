@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import {
   AudioJobConditionType,
   formatTime,
-  setCondition,
+  setConditionAt,
   type AudioJob,
   type AudioJobPhase,
   type AudioJobResults,
@@ -42,17 +42,7 @@ export function computeAudioJobStatus(
   const cancelRequested = job.spec.cancel === true;
   let conditions: Condition[] = previous.conditions ?? [];
   const set = (type: string, status: 'True' | 'False', reason: string, message: string) => {
-    conditions = setCondition(
-      conditions,
-      {
-        type,
-        status,
-        reason,
-        message,
-        ...(generation === undefined ? {} : { observedGeneration: generation }),
-      },
-      now,
-    );
+    conditions = setConditionAt(conditions, generation, { type, status, reason, message }, now);
   };
 
   let phase: AudioJobPhase;

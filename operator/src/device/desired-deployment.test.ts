@@ -212,3 +212,38 @@ describe('where the worker may run', () => {
     assert.equal(pod.tolerations?.length, 2);
   });
 });
+
+describe('the worker Deployment of a Device with outputs', () => {
+  const withOutputs = (outputs: ResolvedDevice['spec']['outputs']): ResolvedDevice => ({
+    ...device,
+    spec: { ...device.spec, outputs },
+  });
+  const container = (d: ReturnType<typeof desiredDeployment>) => d.spec!.template.spec!.containers[0]!;
+
+  test('a Prometheus output gets the named container port device-metrics and annotations naming it', () => {
+    const d = desiredDeployment(withOutputs({ prometheus: {} }), settings);
+    assert.deepEqual(
+      container(d).ports?.find((p) => p.name === 'device-metrics'),
+      { name: 'device-metrics', containerPort: 9804 },
+    );
+    assert.equal(d.spec?.template.metadata?.annotations?.['switchforge.io/device-metrics-port'], '9804');
+    assert.equal(d.spec?.template.metadata?.annotations?.['switchforge.io/device-metrics-path'], '/metrics');
+    // The worker's own metrics keep the prometheus.io annotations.
+    assert.equal(d.spec?.template.metadata?.annotations?.['prometheus.io/port'], '9464');
+  });
+
+  test('its own port when set; none when disabled, or with only an OTLP output (which applies in place)', () => {
+    const port = (outputs: ResolvedDevice['spec']['outputs']) =>
+      container(desiredDeployment(withOutputs(outputs), settings)).ports?.find(
+        (p) => p.name === 'device-metrics',
+      )?.containerPort;
+    assert.equal(port({ prometheus: { port: 9273 } }), 9273);
+    assert.equal(port({ prometheus: { enabled: false, port: 9273 } }), undefined);
+    assert.equal(port({ otlp: { endpoint: 'http://collector:4318' } }), undefined);
+    assert.deepEqual(
+      desiredDeployment(withOutputs({ otlp: { endpoint: 'http://collector:4318' } }), settings).spec
+        ?.template,
+      desiredDeployment(device, settings).spec?.template,
+    );
+  });
+});

@@ -1,5 +1,11 @@
 import type { V1Deployment, V1EnvVar, V1Toleration, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { API_VERSION, DEVICE, type Device, type ResolvedDevice } from '@switchforge/platform/crd';
+import {
+  API_VERSION,
+  DEVICE,
+  prometheusOutputPort,
+  type Device,
+  type ResolvedDevice,
+} from '@switchforge/platform/crd';
 import {
   LABEL_COMPONENT,
   LABEL_DEVICE,
@@ -45,6 +51,17 @@ export interface WorkerSettings {
 
 export const HEALTH_PORT = 8080;
 export const METRICS_PORT = 9464;
+/** The named container port of a Device's Prometheus output (spec.outputs.prometheus). */
+export const DEVICE_METRICS_PORT_NAME = 'device-metrics';
+/**
+ * Pod annotations naming the Prometheus output's port and path. `prometheus.io/port` stays the
+ * worker's own metrics (one port per pod in that convention); a scrape job for device telemetry
+ * keeps pods by these, or by the container port name (README: "Device telemetry as metrics").
+ */
+export const DEVICE_METRICS_ANNOTATION = {
+  port: 'switchforge.io/device-metrics-port',
+  path: 'switchforge.io/device-metrics-path',
+} as const;
 
 export function workerLabels(device: Device): Record<string, string> {
   return {
@@ -154,6 +171,20 @@ export function desiredDeployment(
     spec.resources,
   );
 
+  // The Prometheus output changes the pod template (a port): turning it on or off rolls the pod.
+  // The OTLP output and the naming settings apply in place (the worker watches its Device).
+  const deviceMetricsPort = prometheusOutputPort(spec);
+  const annotations: Record<string, string> = {
+    'prometheus.io/scrape': 'true',
+    'prometheus.io/port': String(METRICS_PORT),
+    ...(deviceMetricsPort === undefined
+      ? {}
+      : {
+          [DEVICE_METRICS_ANNOTATION.port]: String(deviceMetricsPort),
+          [DEVICE_METRICS_ANNOTATION.path]: '/metrics',
+        }),
+  };
+
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -188,7 +219,7 @@ export function desiredDeployment(
       template: {
         metadata: {
           labels,
-          annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(METRICS_PORT) },
+          annotations,
         },
         spec: {
           serviceAccountName: WORKER_SERVICE_ACCOUNT,
@@ -248,6 +279,9 @@ export function desiredDeployment(
                 { name: 'health', containerPort: HEALTH_PORT },
                 { name: 'metrics', containerPort: METRICS_PORT },
                 { name: 'live', containerPort: LIVE_PORT },
+                ...(deviceMetricsPort === undefined
+                  ? []
+                  : [{ name: DEVICE_METRICS_PORT_NAME, containerPort: deviceMetricsPort }]),
               ],
               resources,
               volumeMounts: mounts,

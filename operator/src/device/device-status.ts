@@ -3,7 +3,7 @@ import {
   DeviceConditionReason,
   findCondition,
   formatTime,
-  setCondition,
+  setConditionAt,
   type Condition,
   type Device,
   type DevicePhase,
@@ -122,17 +122,7 @@ export function computeDeviceStatus(
   const previous = device.status ?? {};
   let conditions: Condition[] = previous.conditions ?? [];
   const set = (type: string, status: 'True' | 'False' | 'Unknown', reason: string, message: string) => {
-    conditions = setCondition(
-      conditions,
-      {
-        type,
-        status,
-        reason,
-        message,
-        ...(generation === undefined ? {} : { observedGeneration: generation }),
-      },
-      now,
-    );
+    conditions = setConditionAt(conditions, generation, { type, status, reason, message }, now);
   };
 
   const expiry = leaseExpiry(observed.lease);

@@ -5,15 +5,19 @@
 import {
   ANNOTATION_MISSING_SINCE,
   API_VERSION,
-  DEVICE_DISCOVERY,
   LABEL_DISCOVERY,
-  formatTime,
   type Device,
   type DeviceDiscovery,
   type DeviceSpec,
   type DeviceSubscription,
 } from '@switchforge/platform/crd';
 import { LABEL_MANAGED_BY, MANAGER } from '@switchforge/platform/device-worker';
+import {
+  missingMarksFor,
+  ownedBy as ownedBySource,
+  ownerReference,
+  type MissingMark,
+} from '../device-source/owned-devices.js';
 import { deviceName } from './targets.js';
 import { factLabels, type ProbeOutcome } from './probe-result.js';
 
@@ -67,16 +71,7 @@ export function desiredDevice(discovery: DeviceDiscovery, address: string, answe
         ...factLabels(protocol, answer.facts),
       },
       // Deleting the discovery deletes what it created (the garbage collector follows this).
-      ownerReferences: [
-        {
-          apiVersion: API_VERSION,
-          kind: DEVICE_DISCOVERY.kind,
-          name: discovery.metadata.name!,
-          uid: discovery.metadata.uid!,
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
+      ownerReferences: [ownerReference(discovery)],
     },
     spec,
   };
@@ -84,40 +79,14 @@ export function desiredDevice(discovery: DeviceDiscovery, address: string, answe
 
 /** Whether this discovery controls the Device (its controller owner reference). */
 export function ownedBy(device: Device, discovery: DeviceDiscovery): boolean {
-  return (device.metadata.ownerReferences ?? []).some(
-    (r) => r.controller === true && r.uid === discovery.metadata.uid,
-  );
+  return ownedBySource(device, discovery);
 }
 
-export interface MissingMark {
-  name: string;
-  /** RFC 3339 to set, or null to remove the annotation. */
-  since: string | null;
-}
-
-/**
- * The missing-since changes after a run: a Device this discovery owns and did not find gets the
- * annotation (its first missing time kept), one found again loses it. A missing Device is kept,
- * not deleted: a switch down for maintenance or a probe timing out must not take its history,
- * its worker and any hand-made edits with it; whoever runs the network deletes it once it is
- * gone for good (and the annotation says since when).
- */
+/** The missing-since changes after a run (see missingMarksFor): the discovery's annotation. */
 export function missingMarks(
   owned: readonly Device[],
   foundNames: ReadonlySet<string>,
   now: Date,
 ): { marks: MissingMark[]; missing: number } {
-  const marks: MissingMark[] = [];
-  let missing = 0;
-  for (const d of owned) {
-    const name = d.metadata.name!;
-    const since = d.metadata.annotations?.[ANNOTATION_MISSING_SINCE];
-    if (foundNames.has(name)) {
-      if (since !== undefined) marks.push({ name, since: null });
-    } else {
-      missing += 1;
-      if (since === undefined) marks.push({ name, since: formatTime(now) });
-    }
-  }
-  return { marks, missing };
+  return missingMarksFor(ANNOTATION_MISSING_SINCE, owned, foundNames, now);
 }

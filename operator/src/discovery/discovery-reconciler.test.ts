@@ -3,12 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Device, DeviceDiscovery, DeviceDiscoveryStatus } from '@switchforge/platform/crd';
 import { listerOf } from '@switchforge/platform/kube';
-import {
-  DiscoveryReconciler,
-  mapBounded,
-  type DiscoveryClients,
-  type Probes,
-} from './discovery-reconciler.js';
+import { recordingClients } from '../device-source/recording-clients.js';
+import { DiscoveryReconciler, mapBounded, type Probes } from './discovery-reconciler.js';
 import type { ProbeOutcome } from './probe-result.js';
 
 const now = new Date('2026-12-03T12:00:00Z');
@@ -35,38 +31,7 @@ function harness(
   devices: Device[] = [],
   secrets: Record<string, Record<string, Buffer>> = {},
 ) {
-  const applied: Device[] = [];
-  const merged: unknown[] = [];
-  const statuses: DeviceDiscoveryStatus[] = [];
-  const events: { reason?: string; type?: string; message?: string }[] = [];
-  const clients: DiscoveryClients = {
-    objects: {
-      patch: (async (
-        body: Device,
-        _p?: unknown,
-        _d?: unknown,
-        _m?: unknown,
-        _f?: unknown,
-        strategy?: string,
-      ) => {
-        (strategy === 'application/apply-patch+yaml' ? applied : merged).push(body);
-        return body;
-      }) as unknown as DiscoveryClients['objects']['patch'],
-    },
-    customObjects: {
-      patchNamespacedCustomObjectStatus: (async (req: { body: { status: DeviceDiscoveryStatus } }) => {
-        statuses.push(req.body.status);
-        return {};
-      }) as unknown as DiscoveryClients['customObjects']['patchNamespacedCustomObjectStatus'],
-    },
-    core: {
-      createNamespacedEvent: (async (req: { body: { reason?: string; type?: string; message?: string } }) => {
-        events.push(req.body);
-        return {};
-      }) as unknown as DiscoveryClients['core']['createNamespacedEvent'],
-    },
-    readSecret: async (_ns, name) => secrets[name],
-  };
+  const { clients, applied, merged, statuses, events } = recordingClients<DeviceDiscoveryStatus>(secrets);
   let inFlight = 0;
   let maxInFlight = 0;
   const script: Record<string, ProbeOutcome['kind']> = {

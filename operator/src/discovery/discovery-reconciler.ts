@@ -3,36 +3,27 @@
  * concurrency and a timeout per probe, server-side applies a Device for each that answered,
  * marks the Devices it created and no longer finds, and writes status, an Event and metrics.
  */
-import {
-  PatchStrategy,
-  setHeaderOptions,
-  type CoreV1Api,
-  type CustomObjectsApi,
-  type KubernetesObjectApi,
-} from '@kubernetes/client-node';
+import { type CoreV1Api, type CustomObjectsApi, type KubernetesObjectApi } from '@kubernetes/client-node';
 import { metrics } from '@opentelemetry/api';
 import {
   ANNOTATION_MISSING_SINCE,
-  API_VERSION,
   DEFAULT_DISCOVERY_CONCURRENCY,
   DEFAULT_DISCOVERY_TIMEOUT,
   DEFAULT_PORTS,
   DEVICE_DISCOVERY,
-  GROUP,
-  VERSION,
   parseDuration,
   type Device,
   type DeviceDiscovery,
-  type DeviceDiscoveryStatus,
 } from '@switchforge/platform/crd';
 import { MANAGER } from '@switchforge/platform/device-worker';
-import { errorMessage } from '@switchforge/platform/errors';
 import { splitKey, type Lister } from '@switchforge/platform/kube';
 import { log } from '@switchforge/platform/log';
 import type { ReconcileResult, Reconciler } from '../machinery/controller.js';
 import { EventRecorder } from '../machinery/event-recorder.js';
-import { desiredDevice, missingMarks, ownedBy } from './discovered-device.js';
-import { FAILED_RETRY_MS, failedStatus, nextRunInMs, runStatus, type RunResult } from './discovery-status.js';
+import { SourceWrites } from '../device-source/owned-devices.js';
+import { retryAfterFailureMs } from '../device-source/schedule.js';
+import { desiredDevice, ownedBy } from './discovered-device.js';
+import { failedStatus, nextRunInMs, runStatus, type RunResult } from './discovery-status.js';
 import { probeGnmi, type GnmiProbeOptions } from './gnmi-probe.js';
 import { probeNetconf, type NetconfProbeOptions } from './netconf-probe.js';
 import { verdictOf, type ProbeOutcome } from './probe-result.js';
@@ -87,6 +78,7 @@ export async function mapBounded<T, R>(
 
 export class DiscoveryReconciler implements Reconciler {
   private readonly events: EventRecorder;
+  private readonly writes: SourceWrites;
 
   constructor(
     private readonly caches: DiscoveryCaches,
@@ -95,6 +87,7 @@ export class DiscoveryReconciler implements Reconciler {
     private readonly now: () => Date = () => new Date(),
   ) {
     this.events = new EventRecorder(clients.core, MANAGER, now);
+    this.writes = new SourceWrites(clients, DEVICE_DISCOVERY.plural, ANNOTATION_MISSING_SINCE);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
@@ -115,10 +108,10 @@ export class DiscoveryReconciler implements Reconciler {
     } catch (e) {
       if (!(e instanceof TargetError) && !(e instanceof DiscoverySecretError)) throw e;
       const reason = e instanceof TargetError ? 'InvalidTargets' : e.reason;
-      await this.writeStatus(discovery, failedStatus(discovery, reason, e.message, this.now()));
+      await this.writes.writeStatus(discovery, failedStatus(discovery, reason, e.message, this.now()));
       runs.add(1, { result: 'failed', reason });
       await this.events.record(discovery, { reason, message: e.message, warning: true });
-      return { requeueAfterMs: Math.min(every, FAILED_RETRY_MS) };
+      return { requeueAfterMs: retryAfterFailureMs(discovery.spec.schedule.every) };
     }
 
     const timeoutMs = parseDuration(discovery.spec.timeout ?? DEFAULT_DISCOVERY_TIMEOUT);
@@ -160,25 +153,16 @@ export class DiscoveryReconciler implements Reconciler {
         run.verdicts.push({ address, verdict, device: deviceName, conflict });
         continue;
       }
-      await this.clients.objects.patch(
-        desired,
-        undefined,
-        undefined,
-        MANAGER,
-        true,
-        PatchStrategy.ServerSideApply,
-      );
+      await this.writes.applyDevice(desired);
       foundNames.add(deviceName);
       run.verdicts.push({ address, verdict, device: deviceName });
     }
 
     const owned = this.caches.devices.list(namespace).filter((d) => ownedBy(d, discovery));
-    const { marks, missing } = missingMarks(owned, foundNames, this.now());
-    for (const mark of marks) await this.markMissing(namespace, mark.name, mark.since);
-    run.missing = missing;
+    run.missing = await this.writes.markMissing(namespace, owned, foundNames, this.now());
 
     const status = runStatus(discovery, run, this.now());
-    await this.writeStatus(discovery, status);
+    await this.writes.writeStatus(discovery, status);
     for (const outcome of ['found', 'unreachable', 'refused'] as const) {
       const n = status[`${outcome}Count`] ?? 0;
       if (n > 0) targetOutcomes.add(n, { outcome, namespace });
@@ -188,42 +172,5 @@ export class DiscoveryReconciler implements Reconciler {
     await this.events.record(discovery, { reason: 'DiscoveryRun', message, warning: false });
     log.info('discovery run', { discovery: key, message });
     return { requeueAfterMs: every };
-  }
-
-  private async markMissing(namespace: string, name: string, since: string | null): Promise<void> {
-    try {
-      await this.clients.objects.patch(
-        {
-          apiVersion: API_VERSION,
-          kind: 'Device',
-          metadata: { name, namespace, annotations: { [ANNOTATION_MISSING_SINCE]: since } },
-        } as unknown as Device,
-        undefined,
-        undefined,
-        MANAGER,
-        undefined,
-        PatchStrategy.MergePatch,
-      );
-    } catch (e) {
-      // A Device deleted meanwhile is no longer ours to mark.
-      log.warn('could not mark discovered device', {
-        device: `${namespace}/${name}`,
-        error: errorMessage(e),
-      });
-    }
-  }
-
-  private async writeStatus(discovery: DeviceDiscovery, status: DeviceDiscoveryStatus): Promise<void> {
-    await this.clients.customObjects.patchNamespacedCustomObjectStatus(
-      {
-        group: GROUP,
-        version: VERSION,
-        plural: DEVICE_DISCOVERY.plural,
-        namespace: discovery.metadata.namespace!,
-        name: discovery.metadata.name!,
-        body: { status },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
   }
 }

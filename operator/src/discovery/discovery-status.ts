@@ -4,13 +4,13 @@
  */
 import {
   formatTime,
-  parseDuration,
-  setCondition,
+  setConditionAt,
   type DeviceDiscovery,
   type DeviceDiscoveryStatus,
   type DiscoveredTarget,
   type FailedTarget,
 } from '@switchforge/platform/crd';
+import { FAILED_RETRY_MS, nextRunInMs as nextRun } from '../device-source/schedule.js';
 import type { TargetVerdict } from './probe-result.js';
 
 export interface RunResult {
@@ -42,15 +42,10 @@ export function runStatus(discovery: DeviceDiscovery, run: RunResult, now: Date)
   const summary = `found ${found.length}, unreachable ${unreachable.length}, refused ${refused.length}, missing ${run.missing}`;
   return {
     ...(generation === undefined ? {} : { observedGeneration: generation }),
-    conditions: setCondition(
+    conditions: setConditionAt(
       discovery.status?.conditions,
-      {
-        type: 'Ready',
-        status: 'True',
-        reason: 'RunSucceeded',
-        message: summary,
-        ...(generation === undefined ? {} : { observedGeneration: generation }),
-      },
+      generation,
+      { type: 'Ready', status: 'True', reason: 'RunSucceeded', message: summary },
       now,
     ),
     lastRunTime: formatTime(now),
@@ -75,23 +70,17 @@ export function failedStatus(
   return {
     ...discovery.status,
     ...(generation === undefined ? {} : { observedGeneration: generation }),
-    conditions: setCondition(
+    conditions: setConditionAt(
       discovery.status?.conditions,
-      {
-        type: 'Ready',
-        status: 'False',
-        reason,
-        message,
-        ...(generation === undefined ? {} : { observedGeneration: generation }),
-      },
+      generation,
+      { type: 'Ready', status: 'False', reason, message },
       now,
     ),
     lastRunTime: formatTime(now),
   };
 }
 
-/** A run that could not start is tried again after at most this long (a Secret may appear). */
-export const FAILED_RETRY_MS = 60_000;
+export { FAILED_RETRY_MS };
 
 /**
  * Milliseconds until the next run: none (0) for a discovery never run or changed since its last
@@ -99,10 +88,5 @@ export const FAILED_RETRY_MS = 60_000;
  * lastRunTime.
  */
 export function nextRunInMs(discovery: DeviceDiscovery, now: Date): number {
-  const status = discovery.status;
-  if (!status?.lastRunTime || status.observedGeneration !== discovery.metadata.generation) return 0;
-  const every = parseDuration(discovery.spec.schedule.every);
-  const failed = status.conditions?.find((c) => c.type === 'Ready')?.status === 'False';
-  const due = Date.parse(status.lastRunTime) + (failed ? Math.min(every, FAILED_RETRY_MS) : every);
-  return Math.max(0, due - now.getTime());
+  return nextRun(discovery, discovery.status?.lastRunTime, now);
 }

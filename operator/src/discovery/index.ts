@@ -8,8 +8,14 @@ import { Controller } from '../machinery/controller.js';
 import { DiscoveryReconciler } from './discovery-reconciler.js';
 import { DiscoverySecretError, type SecretReader } from './probe-settings.js';
 
-/** Reads a Secret through the API (the chart grants `get` on Secrets only with discovery enabled). */
-export function apiSecretReader(core: Pick<CoreV1Api, 'readNamespacedSecret'>): SecretReader {
+/**
+ * Reads a Secret through the API (the chart grants `get` on Secrets only with discovery or
+ * inventory enabled; `chartValue` names the one to set).
+ */
+export function apiSecretReader(
+  core: Pick<CoreV1Api, 'readNamespacedSecret'>,
+  chartValue = 'discovery.enabled',
+): SecretReader {
   return async (namespace, name) => {
     try {
       const secret = await core.readNamespacedSecret({ namespace, name });
@@ -20,7 +26,7 @@ export function apiSecretReader(core: Pick<CoreV1Api, 'readNamespacedSecret'>): 
       if (isStatus(e, 404)) return undefined;
       if (isStatus(e, 403))
         throw new DiscoverySecretError(
-          `the operator may not read Secret ${namespace}/${name}: install the chart with discovery.enabled=true`,
+          `the operator may not read Secret ${namespace}/${name}: install the chart with ${chartValue}=true`,
           'SecretForbidden',
         );
       throw e;

@@ -18,20 +18,26 @@ export interface ProbeSettings {
   hostKeys?: string | 'disabled';
 }
 
-/** A Secret the discovery needs is missing, or lacks a key. */
+/** A Secret a discovery or an inventory needs is missing, or lacks a key. */
 export class DiscoverySecretError extends InputError {
   constructor(message: string, reason: 'SecretNotFound' | 'SecretKeyMissing' | 'SecretForbidden') {
     super(message, reason);
   }
 }
 
-async function secret(read: SecretReader, namespace: string, name: string): Promise<Record<string, Buffer>> {
+/** The Secret's data; a DiscoverySecretError naming it when it does not exist. */
+export async function requireSecret(
+  read: SecretReader,
+  namespace: string,
+  name: string,
+): Promise<Record<string, Buffer>> {
   const data = await read(namespace, name);
   if (!data) throw new DiscoverySecretError(`Secret ${namespace}/${name} not found`, 'SecretNotFound');
   return data;
 }
 
-function key(data: Record<string, Buffer>, secretName: string, ...names: string[]): Buffer {
+/** The first of `names` the Secret holds; a DiscoverySecretError naming them when none. */
+export function secretKey(data: Record<string, Buffer>, secretName: string, ...names: string[]): Buffer {
   for (const n of names) if (data[n] !== undefined) return data[n];
   throw new DiscoverySecretError(`Secret ${secretName} has no key ${names.join(' or ')}`, 'SecretKeyMissing');
 }
@@ -42,8 +48,8 @@ export async function probeSettings(
   read: SecretReader,
 ): Promise<ProbeSettings> {
   const credsName = spec.credentialsSecretRef.name;
-  const creds = await secret(read, namespace, credsName);
-  const username = key(creds, credsName, 'username').toString('utf8');
+  const creds = await requireSecret(read, namespace, credsName);
+  const username = secretKey(creds, credsName, 'username').toString('utf8');
   const password = creds.password?.toString('utf8');
   const privateKey = creds['ssh-privatekey'];
   if (password === undefined && privateKey === undefined)
@@ -63,18 +69,18 @@ export async function probeSettings(
     tls = { mode: 'insecure' };
   } else {
     const ca = t?.caSecretRef
-      ? key(await secret(read, namespace, t.caSecretRef.name), t.caSecretRef.name, 'ca.crt')
+      ? secretKey(await requireSecret(read, namespace, t.caSecretRef.name), t.caSecretRef.name, 'ca.crt')
       : undefined;
     const client = t?.clientCertSecretRef
-      ? await secret(read, namespace, t.clientCertSecretRef.name)
+      ? await requireSecret(read, namespace, t.clientCertSecretRef.name)
       : undefined;
     tls = {
       mode: 'tls',
       ...(ca ? { ca } : {}),
       ...(client && t?.clientCertSecretRef
         ? {
-            cert: key(client, t.clientCertSecretRef.name, 'tls.crt'),
-            key: key(client, t.clientCertSecretRef.name, 'tls.key'),
+            cert: secretKey(client, t.clientCertSecretRef.name, 'tls.crt'),
+            key: secretKey(client, t.clientCertSecretRef.name, 'tls.key'),
           }
         : {}),
       ...(t?.serverName ? { serverName: t.serverName } : {}),
@@ -88,9 +94,12 @@ export async function probeSettings(
     if (ssh?.hostKeyVerification === 'Disabled') hostKeys = 'disabled';
     else if (ssh?.hostKeySecretRef) {
       const name = ssh.hostKeySecretRef.name;
-      hostKeys = key(await secret(read, namespace, name), name, 'known_hosts', 'ssh-hostkey').toString(
-        'utf8',
-      );
+      hostKeys = secretKey(
+        await requireSecret(read, namespace, name),
+        name,
+        'known_hosts',
+        'ssh-hostkey',
+      ).toString('utf8');
     } else {
       // The schema requires one of the two; an old object stored before that rule lands here.
       throw new DiscoverySecretError(

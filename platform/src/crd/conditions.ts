@@ -56,6 +56,23 @@ export function setCondition(
     : list.map((c) => (c.type === next.type ? condition : c));
 }
 
+/**
+ * setCondition for an object at `generation`: the condition's observedGeneration is the object's
+ * (left out when the object has none).
+ */
+export function setConditionAt(
+  conditions: readonly Condition[] | undefined,
+  generation: number | undefined,
+  next: Omit<ConditionUpdate, 'observedGeneration'>,
+  now: Date,
+): Condition[] {
+  return setCondition(
+    conditions,
+    { ...next, ...(generation === undefined ? {} : { observedGeneration: generation }) },
+    now,
+  );
+}
+
 export function findCondition(
   conditions: readonly Condition[] | undefined,
   type: string,

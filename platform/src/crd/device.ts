@@ -84,6 +84,41 @@ export interface DeviceBackup {
   schedule?: string;
 }
 
+/**
+ * Where a Device's telemetry goes besides PostgreSQL (which stays the store the API reads). Each
+ * output is on when its object is present and `enabled` is not false. Switch paths become metric
+ * names and path keys attributes as gnmic's Prometheus output makes them (README: "Device
+ * telemetry as metrics"). With a profileRef, a Device's `outputs` replaces its profile's whole.
+ */
+export interface DeviceOutputs {
+  /** Prepended to every metric name with `_`; none by default (gnmic's default). */
+  metricPrefix?: string;
+  /** A string leaf as `<name>_info{value="..."} 1`; by default strings are dropped (and counted). */
+  stringsAsLabels?: boolean;
+  /** Series the latest-value cache holds; new series past it are dropped and counted. Default 10000. */
+  maxSeries?: number;
+  /** A scrape endpoint on the worker pod (container port `device-metrics`). */
+  prometheus?: DevicePrometheusOutput;
+  /** OTLP/HTTP metrics pushed to a collector. */
+  otlp?: DeviceOtlpOutput;
+}
+
+export interface DevicePrometheusOutput {
+  /** Defaults to true. */
+  enabled?: boolean;
+  /** Defaults to DEVICE_METRICS_PORT (9804, gnmic's). */
+  port?: number;
+}
+
+export interface DeviceOtlpOutput {
+  /** Defaults to true. */
+  enabled?: boolean;
+  /** The collector's OTLP/HTTP base URL (`/v1/metrics` is appended), http:// or https:// (system roots). */
+  endpoint: string;
+  /** Defaults to 15. */
+  intervalSeconds?: number;
+}
+
 /** A DeviceProfile in the Device's namespace. */
 export interface ProfileReference {
   name: string;
@@ -119,6 +154,8 @@ export interface DeviceSpec {
   /** Of the worker pod's container. */
   resources?: DeviceResources;
   backup?: DeviceBackup;
+  /** Telemetry as metrics too: a Prometheus scrape endpoint, OTLP to a collector. */
+  outputs?: DeviceOutputs;
 }
 
 /** A Device's spec merged over its profile's: what the worker Deployment and the worker use. */
@@ -218,6 +255,32 @@ export const DEFAULT_PORTS: Readonly<Record<DeviceProtocol, number>> = { gnmi: 5
 export const DEFAULT_ENCODING: GnmiEncoding = 'json_ietf';
 export const DEFAULT_SUBSCRIPTION_MODE: SubscriptionListMode = 'stream';
 export const DEFAULT_STREAM_MODE: StreamMode = 'target-defined';
+
+/** The worker's device-metrics scrape port when `outputs.prometheus.port` is unset (gnmic's default). */
+export const DEVICE_METRICS_PORT = 9804;
+export const DEFAULT_OUTPUT_MAX_SERIES = 10_000;
+export const DEFAULT_OTLP_INTERVAL_SECONDS = 15;
+
+/** The port of the Prometheus output when it is on, else undefined. */
+export function prometheusOutputPort(spec: Pick<DeviceSpec, 'outputs'>): number | undefined {
+  const p = spec.outputs?.prometheus;
+  return p && p.enabled !== false ? (p.port ?? DEVICE_METRICS_PORT) : undefined;
+}
+
+/** The OTLP output's settings when it is on, else undefined. */
+export function otlpOutput(
+  spec: Pick<DeviceSpec, 'outputs'>,
+): { endpoint: string; intervalSeconds: number } | undefined {
+  const o = spec.outputs?.otlp;
+  return o && o.enabled !== false
+    ? { endpoint: o.endpoint, intervalSeconds: o.intervalSeconds ?? DEFAULT_OTLP_INTERVAL_SECONDS }
+    : undefined;
+}
+
+/** Whether any output besides PostgreSQL is on: without one the worker loads none of their code. */
+export function anyOutputOn(spec: Pick<DeviceSpec, 'outputs'>): boolean {
+  return prometheusOutputPort(spec) !== undefined || otlpOutput(spec) !== undefined;
+}
 
 export function devicePort(spec: Pick<DeviceSpec, 'port' | 'protocol'>): number {
   return spec.port ?? DEFAULT_PORTS[spec.protocol ?? DEFAULT_PROTOCOL];

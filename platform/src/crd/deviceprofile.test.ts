@@ -104,6 +104,28 @@ describe('a Device merged over its profile', () => {
       want: { protocol: 'gnmi', credentials: login, subscriptions: [{ path: '/system' }] },
     },
     {
+      name: "a profile's outputs reach every Device that names it and sets none",
+      device: { ...ref },
+      profile: {
+        credentials: login,
+        outputs: { metricPrefix: 'gnmi', prometheus: {}, otlp: { endpoint: 'http://collector:4318' } },
+      },
+      want: {
+        protocol: 'gnmi',
+        credentials: login,
+        outputs: { metricPrefix: 'gnmi', prometheus: {}, otlp: { endpoint: 'http://collector:4318' } },
+      },
+    },
+    {
+      name: "the Device's outputs replace the profile's whole: an output it leaves out is off",
+      device: { ...ref, outputs: { prometheus: { port: 9273 } } },
+      profile: {
+        credentials: login,
+        outputs: { stringsAsLabels: true, otlp: { endpoint: 'http://collector:4318' } },
+      },
+      want: { protocol: 'gnmi', credentials: login, outputs: { prometheus: { port: 9273 } } },
+    },
+    {
       name: "an empty subscription list on the Device drops the profile's",
       device: { ...ref, subscriptions: [] },
       profile: { credentials: login, subscriptions: [counters] },

@@ -21,6 +21,12 @@ export const DEVICE_PROFILE = {
   singular: 'deviceprofile',
   crdName: `deviceprofiles.${GROUP}`,
 } as const;
+export const DEVICE_INVENTORY = {
+  kind: 'DeviceInventory',
+  plural: 'deviceinventories',
+  singular: 'deviceinventory',
+  crdName: `deviceinventories.${GROUP}`,
+} as const;
 export const AUDIO_JOB = {
   kind: 'AudioJob',
   plural: 'audiojobs',
@@ -34,3 +40,4 @@ export * from './audiojob.js';
 export * from './duration.js';
 export * from './devicediscovery.js';
 export * from './deviceprofile.js';
+export * from './deviceinventory.js';

@@ -10,8 +10,21 @@ import { parse } from 'yaml';
 import type { AudioJobSpec, AudioJobStatus } from './audiojob.js';
 import type { DeviceSpec, DeviceStatus } from './device.js';
 import type { DeviceDiscoverySpec, DeviceDiscoveryStatus, DeviceTemplate } from './devicediscovery.js';
+import type {
+  DeviceInventorySpec,
+  DeviceInventoryStatus,
+  InventoryDeviceTemplate,
+} from './deviceinventory.js';
 import type { DeviceProfileSpec, DeviceProfileStatus } from './deviceprofile.js';
-import { AUDIO_JOB, DEVICE, DEVICE_DISCOVERY, DEVICE_PROFILE, GROUP, VERSION } from './index.js';
+import {
+  AUDIO_JOB,
+  DEVICE,
+  DEVICE_DISCOVERY,
+  DEVICE_INVENTORY,
+  DEVICE_PROFILE,
+  GROUP,
+  VERSION,
+} from './index.js';
 
 type DeepRequired<T> = T extends (infer U)[]
   ? DeepRequired<U>[]
@@ -24,6 +37,7 @@ interface Schema {
   properties?: Record<string, Schema>;
   items?: Schema;
   additionalProperties?: Schema | boolean;
+  'x-kubernetes-validations'?: unknown[];
   /** An object of any shape (Device status.effectiveSpec): a leaf, like a map. */
   'x-kubernetes-preserve-unknown-fields'?: boolean;
 }
@@ -139,6 +153,13 @@ const deviceSpec: DeepRequired<DeviceSpec> = {
   labels: { site: 'ams1' },
   resources: { limits: { cpu: '1' }, requests: { memory: '64Mi' } },
   backup: { enabled: true, schedule: '@daily' },
+  outputs: {
+    metricPrefix: 'gnmi',
+    stringsAsLabels: true,
+    maxSeries: 1000,
+    prometheus: { enabled: true, port: 9804 },
+    otlp: { enabled: true, endpoint: 'http://collector:4318', intervalSeconds: 15 },
+  },
 };
 
 const deviceStatus: DeepRequired<DeviceStatus> = {
@@ -242,11 +263,40 @@ const discoveryStatus: DeepRequired<DeviceDiscoveryStatus> = {
   missingCount: 0,
 };
 
+const { address: _a, ...inventoryTemplate } = deviceSpec;
+const inventorySpec: DeepRequired<DeviceInventorySpec> = {
+  source: {
+    url: 'https://netbox.example.net/api/dcim/devices/',
+    tokenSecretRef: ref,
+    tls: { caSecretRef: ref, insecureSkipVerify: false },
+    maxPages: 1,
+    maxEntries: 1,
+  },
+  schedule: { every: '10m' },
+  timeout: duration,
+  mapping: { name: ['name'], address: ['a'], status: ['s'], tags: ['tags'], labels: { site: ['site.slug'] } },
+  filter: { statuses: ['active'], tags: ['core'] },
+  deviceTemplate: inventoryTemplate satisfies DeepRequired<InventoryDeviceTemplate>,
+};
+const inventoryStatus: DeepRequired<DeviceInventoryStatus> = {
+  observedGeneration: 1,
+  conditions: [condition],
+  lastSyncTime: '2025-01-01T00:00:00Z',
+  found: [{ entry: 'leaf1', address: '192.0.2.1', device: 'leaf1' }],
+  failed: [{ entry: '#1', reason: 'NoAddress', message: '' }],
+  foundCount: 1,
+  failedCount: 1,
+  filteredCount: 0,
+  goneCount: 0,
+  pages: 1,
+};
+
 describe('the TypeScript types and the CRD schemas', () => {
   const device = loadCrd('device.yaml');
   const audioJob = loadCrd('audiojob.yaml');
   const discovery = loadCrd('devicediscovery.yaml');
   const profile = loadCrd('deviceprofile.yaml');
+  const inventory = loadCrd('deviceinventory.yaml');
 
   it('agree on the group, kinds and plural names', () => {
     for (const [{ crd }, names] of [
@@ -254,6 +304,7 @@ describe('the TypeScript types and the CRD schemas', () => {
       [audioJob, AUDIO_JOB],
       [discovery, DEVICE_DISCOVERY],
       [profile, DEVICE_PROFILE],
+      [inventory, DEVICE_INVENTORY],
     ] as const) {
       assert.equal(crd.spec.group, GROUP);
       assert.equal(crd.spec.names.kind, names.kind);
@@ -275,6 +326,30 @@ describe('the TypeScript types and the CRD schemas', () => {
   it('name the same DeviceDiscovery spec and status fields', () => {
     assertSameFields(discoverySpec, discovery.schema.properties?.spec, 'spec');
     assertSameFields(discoveryStatus, discovery.schema.properties?.status, 'status');
+  });
+
+  it('name the same DeviceInventory spec and status fields', () => {
+    assertSameFields(inventorySpec, inventory.schema.properties?.spec, 'spec');
+    assertSameFields(inventoryStatus, inventory.schema.properties?.status, 'status');
+  });
+
+  it("declare the DeviceInventory's template with the Device spec's own schema and rules, all but address", () => {
+    const template = inventory.schema.properties?.spec?.properties?.deviceTemplate;
+    const spec = device.schema.properties?.spec;
+    const { address: _address, ...fields } = spec?.properties ?? {};
+    assert.deepEqual(Object.keys(template?.properties ?? {}).sort(), Object.keys(fields).sort());
+    for (const [field, schema] of Object.entries(template?.properties ?? {})) {
+      assert.deepEqual(
+        schema,
+        fields[field],
+        `deviceTemplate.${field} differs from the Device's spec.${field}`,
+      );
+    }
+    assert.deepEqual(
+      template?.['x-kubernetes-validations'],
+      spec?.['x-kubernetes-validations'],
+      "deviceTemplate's rules differ from the Device spec's",
+    );
   });
 
   it('name the same DeviceProfile spec and status fields', () => {

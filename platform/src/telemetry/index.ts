@@ -17,6 +17,12 @@ export interface TelemetryOptions {
   prometheusPort?: number;
   prometheusHost?: string;
   otlpEndpoint?: string;
+  /**
+   * The Node.js runtime's semantic-convention metrics (`nodejs.eventloop.delay.*`,
+   * `nodejs.eventloop.utilization`, `v8js.memory.heap.*`, `v8js.gc.duration`). Off by default:
+   * a device worker (one per switch) leaves the instrumentation's modules out of its memory.
+   */
+  runtimeMetrics?: boolean;
 }
 
 export interface Telemetry {
@@ -79,6 +85,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   }
   const meterProvider = new MeterProvider({ resource, readers });
   metrics.setGlobalMeterProvider(meterProvider);
+  const runtime = options.runtimeMetrics ? await startRuntimeMetrics(meterProvider) : undefined;
 
   // Without a span exporter the API's no-op tracer is what a tracer provider would amount to.
   let tracerProvider: { shutdown(): Promise<void> } | undefined;
@@ -99,10 +106,20 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   return {
     ...(prometheusPort === undefined ? {} : { prometheusPort }),
     shutdown: async () => {
+      runtime?.disable();
       await Promise.allSettled([meterProvider.shutdown(), tracerProvider?.shutdown()]);
       await new Promise((res) => (server ? server.close(res) : res(undefined)));
       metrics.disable();
       trace.disable();
     },
   };
+}
+
+/** Event-loop delay at the instrumentation's default 10 ms resolution (a native libuv timer). */
+async function startRuntimeMetrics(meterProvider: MeterProvider): Promise<{ disable(): void }> {
+  const { RuntimeNodeInstrumentation } = await import('@opentelemetry/instrumentation-runtime-node');
+  const instrumentation = new RuntimeNodeInstrumentation();
+  instrumentation.setMeterProvider(meterProvider);
+  instrumentation.enable();
+  return instrumentation;
 }

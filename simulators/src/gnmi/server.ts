@@ -7,7 +7,7 @@
  */
 import http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
-import { elemsOf, formatElem, joinPaths } from '@switchforge/platform/gnmi/paths';
+import { elemsOf, formatElem, joinPaths, parsePath } from '@switchforge/platform/gnmi/paths';
 import {
   codecs,
   Encoding,
@@ -86,6 +86,11 @@ export interface GnmiSimulator {
   setMisbehaviour(change: Partial<Misbehaviour>): Promise<void>;
   /** Subscribe streams currently open. */
   activeStreams(): number;
+  /**
+   * The value a leaf holds now, which is the value last sent for it (a leaf moves just before it is
+   * sent): `path` is a full path with keys, `/interfaces/interface[name=Ethernet0]/state/counters/in-octets`.
+   */
+  value(device: string, path: string): number | string | undefined;
   stop(): Promise<void>;
 }
 
@@ -259,6 +264,10 @@ export async function startGnmiSimulator(options: GnmiSimulatorOptions = {}): Pr
     port,
     devices: names,
     activeStreams: () => streams.size,
+    value: (device, path) => {
+      const wanted = elemsOf(parsePath(path)).map(formatElem).join('/');
+      return devices.get(device)?.leaves.find((l) => l.elems.map(formatElem).join('/') === wanted)?.value;
+    },
     async setMisbehaviour(change) {
       const certChanged = change.untrustedCert !== undefined && change.untrustedCert !== mis.untrustedCert;
       Object.assign(mis, change);

@@ -24,12 +24,16 @@ async function main(): Promise<void> {
   const env = readEnvConfig(Env);
   const telemetry = await startTelemetry({
     serviceName: 'switchforge-audio-worker',
+    runtimeMetrics: true,
     ...(env.SWITCHFORGE_METRICS_PORT !== undefined ? { prometheusPort: env.SWITCHFORGE_METRICS_PORT } : {}),
     // The pod's own address when known: pods that share a host network (the local pod runner) must not collide.
     prometheusHost: process.env.POD_IP || '0.0.0.0',
   });
   // Loaded after startTelemetry: @opentelemetry/api has no proxy meter provider, so instruments
   // created before the SDK is registered would stay no-ops forever.
+  const { installTemporalMetrics } = await import('./temporal-metrics.js');
+  // Before any Temporal connection: the Runtime is installed once per process.
+  const temporalMetrics = installTemporalMetrics();
   const { runAudioWorkerProcess } = await import('./audio-process.js');
   const { PostgresResultSink } = await import('./result-sink-postgres.js');
   const db = {
@@ -44,6 +48,7 @@ async function main(): Promise<void> {
     await runAudioWorkerProcess({ resultSink: new PostgresResultSink(dataSource) });
   } finally {
     await dataSource.destroy();
+    temporalMetrics.stop();
     await telemetry.shutdown();
   }
 }

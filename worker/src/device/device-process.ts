@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import {
+  anyOutputOn,
   API_VERSION,
   DEFAULT_PROTOCOL,
   DEVICE,
@@ -29,6 +30,7 @@ import { requireUsableSecrets } from './secret-check.js';
 import { DeviceRunner } from './device-runner.js';
 import { MemoryGuard } from './memory-guard.js';
 import { MetricWriter, type CommittedBatch } from './metric-writer.js';
+import type { DeviceOutputs } from '../outputs/device-outputs.js';
 
 export interface DeviceWorkerConfig {
   namespace: string;
@@ -50,6 +52,8 @@ export interface DeviceWorkerConfig {
   memoryLimitBytes?: number;
   writeConnections?: number;
   onCommitted?: (batch: CommittedBatch) => void;
+  /** Called with the outputs once a Device turns one on (tests read the Prometheus port). */
+  onOutputs?: (outputs: DeviceOutputs) => void;
 }
 
 /** How often the mounted Secrets are read again: the kubelet updates them in place. */
@@ -191,6 +195,22 @@ export async function runDeviceWorker(
   });
   guard.start();
 
+  // Outputs besides PostgreSQL (spec.outputs): their code loads when a Device first turns one on.
+  let outputs: DeviceOutputs | undefined;
+  let outputsLoading: Promise<DeviceOutputs> | undefined;
+  const applyOutputs = (d: Device): void => {
+    if (!outputs && !outputsLoading && !anyOutputOn(d.spec)) return;
+    outputsLoading ??= import('../outputs/device-outputs.js').then(({ DeviceOutputs }) => {
+      outputs = new DeviceOutputs({ device: `${config.namespace}/${config.name}`, host: config.host });
+      config.onOutputs?.(outputs);
+      return outputs;
+    });
+    void outputsLoading.then(
+      (o) => o.configure(current.spec.outputs),
+      (e: unknown) => log.error('loading the outputs failed', { error: errorMessage(e) }),
+    );
+  };
+
   let current = device;
   const runner = new DeviceRunner({
     memory: guard,
@@ -200,14 +220,17 @@ export async function runDeviceWorker(
     planner: (d) => planners.get(protocolOf(d))?.(d, secrets) ?? [],
     writer,
     extraLabels: () => current.spec.labels ?? {},
+    outputs: { record: (samples) => outputs?.record(samples) },
     leaseAnnotations: () => backups.leaseAnnotations(),
     onLeaseChange: (held) => backups.setActive(held),
   });
   runner.updateDevice(device);
+  applyOutputs(device);
   const apply = (d: Device): void => {
     current = d;
     runner.updateDevice(d);
     backups.updateDevice(d);
+    applyOutputs(d);
   };
   watch.on((d, kind) => {
     if (d.metadata.name !== config.name || kind === 'delete') return;
@@ -255,6 +278,7 @@ export async function runDeviceWorker(
     await backups.stop();
     await watch.stop();
     await writer.close();
+    await outputs?.close();
     await backupStore.close();
     await live.close();
     await new Promise((res) => health.close(res));

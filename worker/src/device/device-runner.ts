@@ -47,6 +47,8 @@ export interface DeviceRunnerOptions {
   leaseAnnotations?: () => Readonly<Record<string, string>>;
   /** Called when this worker gains or loses the Lease. */
   onLeaseChange?: (held: boolean) => void;
+  /** Outputs besides PostgreSQL (spec.outputs): given every sample the writer is given. */
+  outputs?: { record(samples: readonly Sample[]): void };
   /** The memory watermark: while it sheds, the Device is Degraded/MemoryPressure. */
   memory?: Pick<MemoryGuard, 'shedding' | 'reading'>;
 }
@@ -257,6 +259,7 @@ export class DeviceRunner {
         ? samples.map((s) => ({ ...s, labels: { ...extra, ...s.labels } }))
         : samples;
     for (const s of samples) if (s.timestampNs > this.lastSampleNs) this.lastSampleNs = s.timestampNs;
+    this.options.outputs?.record(out);
     return this.options.writer.add(out);
   }
 

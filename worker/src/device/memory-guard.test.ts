@@ -75,8 +75,33 @@ describe('the memory guard', () => {
     assert.deepEqual(changes, [true, false, true], 'one call per transition');
   });
 
+  test('checks sooner the nearer memory is to the watermark', () => {
+    const limitBytes = 2 ** 30;
+    let ratio = 0.1;
+    let reads = 0;
+    const guard = new MemoryGuard({
+      limitBytes,
+      checkEverySamples: 20_000,
+      bytesPerSample: 256,
+      read: () => (reads++, { ratio, source: 'heap', usedBytes: ratio * limitBytes, limitBytes }),
+      onPressure: () => {},
+    });
+    guard.check();
+    guard.noteBuffered(19_999);
+    assert.equal(reads, 1, 'far from the watermark: every checkEverySamples');
+    guard.noteBuffered(1);
+    assert.equal(reads, 2);
+    // 1 % of 1 GiB left below 0.85 fills with ~42,000 samples of 256 B: check after a quarter.
+    ratio = 0.84;
+    guard.check();
+    guard.noteBuffered(10_000);
+    assert.equal(reads, 3, 'not yet');
+    guard.noteBuffered(500);
+    assert.equal(reads, 4, 'checked after a quarter of the headroom');
+  });
+
   test('under a V8 heap cap, a filling worker sheds and lives where an unguarded one dies', async () => {
-    const heapCap = ['--max-old-space-size=40', '--import', 'tsx', hog];
+    const heapCap = ['--max-old-space-size=48', '--import', 'tsx', hog];
     const unguarded = await runHog(heapCap, {});
     assert.ok(
       unguarded.code !== 0 && /heap out of memory/i.test(unguarded.stderr),

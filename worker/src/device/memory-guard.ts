@@ -8,9 +8,10 @@
  * memory the container has left).
  */
 import { readFileSync } from 'node:fs';
-import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
+import { getHeapStatistics } from 'node:v8';
 import { metrics } from '@opentelemetry/api';
 import { log } from '@switchforge/platform/log';
+import { WORKER_MEMORY_MODEL } from '@switchforge/platform/worker-memory';
 
 export interface MemoryReading {
   /** Highest used/limit ratio of the three, and which one it was. */
@@ -102,18 +103,18 @@ export function readMemory(limitBytes: number): MemoryReading {
 }
 
 /**
- * The old generation against its cap: V8's heap_size_limit also counts the young generation's
- * reserve (three semi-spaces), which never fills with survivors, so with a small cap the heap
- * would die before used/limit came near a watermark.
+ * The whole heap against the old generation's cap. Young objects count too: a buffered sample
+ * is born there and promoted at its second scavenge, up to a semi-space (16 MiB) at once, so a
+ * reading of the old space alone trails a filling buffer by that much. The cap is the old
+ * generation's (V8's heap_size_limit adds the young generation's reserve, which never fills
+ * with survivors, so with a small cap the heap would die before used/limit came near a
+ * watermark).
  */
 function heapReading(): MemoryReading {
   const heap = getHeapStatistics();
-  const young = getHeapSpaceStatistics()
-    .filter((s) => s.space_name === 'new_space' || s.space_name === 'new_large_object_space')
-    .reduce((n, s) => n + s.space_used_size, 0);
   const capMiB = oldSpaceCapMiB();
   const limitBytes = capMiB ? capMiB * 2 ** 20 : heap.heap_size_limit;
-  const usedBytes = heap.used_heap_size - young;
+  const usedBytes = heap.used_heap_size;
   return { ratio: usedBytes / limitBytes, source: 'heap', usedBytes, limitBytes };
 }
 
@@ -138,8 +139,12 @@ export interface MemoryGuardOptions {
   /**
    * Also check after this many samples were buffered since the last check (default 20,000), so
    * that a burst between two timer ticks cannot fill the heap from the watermark to its cap.
+   * Nearer the watermark the checks come sooner: after a quarter of the samples that would fill
+   * the headroom left at `bytesPerSample`.
    */
   checkEverySamples?: number;
+  /** What one buffered sample costs (default: the plan's model, WORKER_MEMORY_MODEL). */
+  bytesPerSample?: number;
   /** Called on each change; `on` sheds. */
   onPressure: (on: boolean, reading: MemoryReading) => void;
   read?: (limitBytes: number) => MemoryReading;
@@ -155,6 +160,8 @@ export class MemoryGuard {
   private on = false;
   private last: MemoryReading | undefined;
   private sinceCheck = 0;
+  /** Samples to buffer before the next check; 0 until the first one. */
+  private nextCheckAfter = 0;
 
   constructor(private readonly options: MemoryGuardOptions) {
     pressureGauge.addCallback((r) => {
@@ -173,7 +180,14 @@ export class MemoryGuard {
   /** Counts samples about to be buffered; checks once enough have come since the last check. */
   noteBuffered(samples: number): void {
     this.sinceCheck += samples;
-    if (this.sinceCheck >= (this.options.checkEverySamples ?? 20_000)) this.check();
+    if (this.sinceCheck >= this.nextCheckAfter) this.check();
+  }
+
+  private planNextCheck(reading: MemoryReading): void {
+    const every = this.options.checkEverySamples ?? 20_000;
+    const headroom = Math.max(0, ((this.options.highRatio ?? 0.85) - reading.ratio) * reading.limitBytes);
+    const perSample = this.options.bytesPerSample ?? WORKER_MEMORY_MODEL.bytesPerBufferedSample;
+    this.nextCheckAfter = Math.min(every, Math.max(500, Math.floor(headroom / perSample / 4)));
   }
 
   /** One check now (also run every `intervalMs` once started). */
@@ -182,6 +196,7 @@ export class MemoryGuard {
     const { highRatio = 0.85, lowRatio = 0.7 } = this.options;
     const reading = (this.options.read ?? readMemory)(this.options.limitBytes);
     this.last = reading;
+    this.planNextCheck(reading);
     const next = this.on ? reading.ratio > lowRatio : reading.ratio > highRatio;
     if (next !== this.on) {
       this.on = next;
