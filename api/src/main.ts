@@ -17,6 +17,8 @@ async function main(): Promise<void> {
   const telemetry = await startTelemetry({
     serviceName: 'switchforge-api',
     runtimeMetrics: true,
+    // http.server.request.duration for GraphQL and the stem downloads; db.client.* for the pool.
+    instrument: { http: true, pg: true },
     prometheusPort: config.SWITCHFORGE_METRICS_PORT,
   });
   // Loaded after startTelemetry: @opentelemetry/api has no proxy meter provider, so instruments

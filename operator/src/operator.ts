@@ -35,6 +35,7 @@ import { DeviceReconciler, deviceKeyForLabels } from './device/device-reconciler
 import { NamespaceSetup } from './device/namespace-setup.js';
 import { ProfileIndex } from './device/profile-index.js';
 import { ProfileReconciler } from './device/profile-reconciler.js';
+import { ProfileRollouts } from './device/profile-rollout.js';
 import { readAudioOperatorConfig, startAudioJobControllers } from './audiojob/index.js';
 import { discoveryController } from './discovery/index.js';
 import { inventoryController } from './inventory/index.js';
@@ -126,12 +127,18 @@ async function startControllers(config: OperatorConfig, kc: KubeConfig): Promise
       ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
     },
     new NamespaceSetup(objects, config.SWITCHFORGE_WORKER_DATABASE_URL),
+    undefined,
+    new ProfileRollouts(),
   );
   const controller = new Controller('device', reconciler, config.SWITCHFORGE_RECONCILE_WORKERS);
 
   const profileController = new Controller(
     'deviceprofile',
-    new ProfileReconciler({ profiles, devices: caches.devices }, { customObjects }),
+    // While an edit rolls out, the profile's reconcile hands the places that free up to the
+    // Devices still waiting (a worker applying the edit changes its Lease, not the others).
+    new ProfileReconciler({ ...caches, profiles }, { customObjects }, (keys) => {
+      for (const k of keys) controller.enqueue(k);
+    }),
     1,
   );
   const profileIndex = new ProfileIndex();

@@ -47,6 +47,11 @@ export const ANNOTATION = {
   updatesPerSecond: 'switchforge.io/updates-per-second',
   /** `Reason: message` while the worker is degraded (drops, malformed replies), absent otherwise. */
   degraded: 'switchforge.io/degraded',
+  /**
+   * The DeviceProfile generation of the merged spec the worker collects with (status.profile);
+   * empty without a profile. A profile's rollout moves on once a Device's worker says it here.
+   */
+  appliedProfileGeneration: 'switchforge.io/applied-profile-generation',
 } as const;
 
 /** A DNS-1123 label of at most 63 characters, unique per input: long names get a hash suffix. */

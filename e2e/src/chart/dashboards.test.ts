@@ -14,12 +14,16 @@
 import { caSecret, loginSecret } from '../harness/manifests.js';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import {
+  METRIC_DB_CLIENT_OPERATION_DURATION,
+  METRIC_HTTP_SERVER_REQUEST_DURATION,
+} from '@opentelemetry/semantic-conventions';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
 import { createClient, type Client as WsClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -68,10 +72,20 @@ function instrumentsInCode(): Map<string, string> {
     join(repoRoot, 'node_modules/@opentelemetry/instrumentation-runtime-node/build/src/semconv.js'),
     'utf8',
   );
-  for (const m of runtime.matchAll(/exports\.METRIC_\w+ = '([^']+)'/g)) {
+  const pgPool = readFileSync(
+    join(repoRoot, 'node_modules/@opentelemetry/instrumentation-pg/build/src/semconv.js'),
+    'utf8',
+  );
+  for (const m of [
+    ...runtime.matchAll(/exports\.METRIC_\w+ = '([^']+)'/g),
+    ...pgPool.matchAll(/exports\.METRIC_\w+ = '([^']+)'/g),
+  ]) {
     const base = m[1]!.replace(/[^a-zA-Z0-9_]/g, '_');
     found.set(base, m[1] === 'nodejs.eventloop.time' ? `${base}_total` : base);
   }
+  // The stable semantic-convention histograms the http and pg instrumentations record.
+  for (const name of [METRIC_HTTP_SERVER_REQUEST_DURATION, METRIC_DB_CLIENT_OPERATION_DURATION])
+    found.set(name.replace(/[^a-zA-Z0-9_]/g, '_'), name.replace(/[^a-zA-Z0-9_]/g, '_'));
   return found;
 }
 
@@ -132,6 +146,10 @@ before(async () => {
   });
   const databaseUrl = `${infra.postgres.dsn}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   storageRoot = mkdtempSync(join(tmpdir(), 'switchforge-dash-audio-'));
+  // An uploaded input in the namespace's area: the janitor's first sweep (at operator start)
+  // measures it for the storage panel.
+  mkdirSync(join(storageRoot, 'namespaces', ns, 'inputs'), { recursive: true });
+  writeFileSync(join(storageRoot, 'namespaces', ns, 'inputs', 'track.wav'), Buffer.alloc(4096));
   // With TEMPORAL_ADDRESS the operator runs its AudioJob controller too (the pool stays off: no
   // audio worker pods here, the audio worker's metrics are recorded in this process below).
   operator = await startOperator(infra, {

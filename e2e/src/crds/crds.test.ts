@@ -179,11 +179,26 @@ describe('Device, DeviceProfile and AudioJob CRDs on a real apiserver', () => {
       '--subresource=status',
       '--type=merge',
       '-p',
-      JSON.stringify({ status: { devices: 2, observedGeneration: 1 } }),
+      JSON.stringify({
+        status: {
+          devices: 2,
+          updatedDevices: 1,
+          observedGeneration: 1,
+          conditions: [
+            {
+              type: 'RolledOut',
+              status: 'False',
+              reason: 'Progressing',
+              message: '1 of 2 Devices run generation 1',
+              lastTransitionTime: '2026-12-04T00:00:00Z',
+            },
+          ],
+        },
+      }),
     ]);
     const out = await ok(['get', 'devprof', '-n', namespace]);
-    assert.match(out, /^NAME\s+PROTOCOL\s+DEVICES\s+AGE\n/, out);
-    assert.match(out, /\nlab-gnmi-leaf\s+gnmi\s+2\s+\d+s\n/, out);
+    assert.match(out, /^NAME\s+PROTOCOL\s+DEVICES\s+UPDATED\s+ROLLED OUT\s+AGE\n/, out);
+    assert.match(out, /\nlab-gnmi-leaf\s+gnmi\s+2\s+1\s+False\s+\d+s\n/, out);
     const wide = await ok(['get', 'dev', '-n', namespace, '-o', 'wide']);
     assert.match(wide, /\nleaf2\s+192\.0\.2\.21\s+lab-gnmi-leaf\s+/, wide);
   });

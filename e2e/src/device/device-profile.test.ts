@@ -9,21 +9,14 @@ import { gnmiProfile, namespaceTools } from '../harness/manifests.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { useInfra, waitFor, type Infra } from '@switchforge/testkit';
-import { generateTestPki, type TestPki } from '@switchforge/simulators/certs';
+import { waitFor, type Infra } from '@switchforge/testkit';
 import type { GnmiSimulator } from '@switchforge/simulators/gnmi/server';
-import {
-  installCrds,
-  labSwitchSecrets,
-  startDevicePlatform,
-  startLabSwitch,
-} from '../harness/platform-under-test.js';
+import { startLabDeviceSuite, type LabDeviceSuite } from '../harness/platform-under-test.js';
 
 const ns = `profile-${randomBytes(3).toString('hex')}`;
+let lab: LabDeviceSuite;
 let infra: Infra;
-let pki: TestPki;
 let sim: GnmiSimulator;
-let platform: Awaited<ReturnType<typeof startDevicePlatform>>;
 
 const { kubectl, apply, jsonpath } = namespaceTools(() => infra, ns);
 
@@ -38,21 +31,12 @@ const device = (name: string, profileName = 'lab-gnmi') => ({
 });
 
 before(async () => {
-  infra = await useInfra({ kubernetes: true, postgres: true });
-  await installCrds(infra);
-  assert.equal((await kubectl('create', 'namespace', ns)).code, 0);
-  pki = generateTestPki();
-  sim = await startLabSwitch(pki);
-  await apply(...labSwitchSecrets(pki));
-  platform = await startDevicePlatform(infra, ns);
+  lab = await startLabDeviceSuite(ns);
+  ({ infra, sim } = lab);
 });
 
 after(async () => {
-  await platform?.stop();
-  await sim?.stop();
-  pki?.remove();
-  await kubectl('delete', 'namespace', ns, '--wait=false');
-  await infra?.stop();
+  await lab?.stop();
 });
 
 const connected = (name: string) =>

@@ -2,20 +2,20 @@ import { migrate } from '@switchforge/platform/db';
 import { API_VERSION, DEVICE, type Device } from '@switchforge/platform/crd';
 import type { SupervisedInformer } from '@switchforge/platform/kube';
 import { InformerFactory } from '@switchforge/platform/kube/informer-factory';
-import type { TestPki } from '@switchforge/simulators/certs';
+import { generateTestPki, type TestPki } from '@switchforge/simulators/certs';
 import {
   startGnmiSimulator,
   type GnmiSimulator,
   type GnmiSimulatorOptions,
 } from '@switchforge/simulators/gnmi/server';
-import { caSecret, loginSecret } from './manifests.js';
+import { caSecret, loginSecret, namespaceTools } from './manifests.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readOperatorConfig } from '@switchforge/operator/config';
 import { runOperator } from '@switchforge/operator/operator';
-import { freePort, waitFor, type Infra } from '@switchforge/testkit';
+import { freePort, useInfra, waitFor, type Infra } from '@switchforge/testkit';
 import { repoRoot } from '@switchforge/testkit/paths';
 import { PodRunner } from '../pod-runner/pod-runner.js';
 
@@ -211,3 +211,44 @@ export function labSwitchSecrets(pki: TestPki): object[] {
 }
 
 export { waitFor };
+
+/** What a Device suite against the lab switch holds, and how it ends. */
+export interface LabDeviceSuite {
+  infra: Infra;
+  pki: TestPki;
+  sim: GnmiSimulator;
+  platform: Awaited<ReturnType<typeof startDevicePlatform>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The usual `before` of a Device suite: Kubernetes and PostgreSQL, the CRDs, namespace `ns` with
+ * the lab switch's Secrets, the gNMI lab switch, and the operator and pod runner for `ns`.
+ */
+export async function startLabDeviceSuite(
+  ns: string,
+  simulator: Partial<GnmiSimulatorOptions> = {},
+): Promise<LabDeviceSuite> {
+  const infra = await useInfra({ kubernetes: true, postgres: true });
+  const { kubectl, apply } = namespaceTools(() => infra, ns);
+  await installCrds(infra);
+  const created = await kubectl('create', 'namespace', ns);
+  if (created.code !== 0) throw new Error(`kubectl create namespace ${ns}: ${created.stderr}`);
+  const pki = generateTestPki();
+  const sim = await startLabSwitch(pki, simulator);
+  await apply(...labSwitchSecrets(pki));
+  const platform = await startDevicePlatform(infra, ns);
+  return {
+    infra,
+    pki,
+    sim,
+    platform,
+    stop: async () => {
+      await platform.stop();
+      await sim.stop();
+      pki.remove();
+      await kubectl('delete', 'namespace', ns, '--wait=false');
+      await infra.stop();
+    },
+  };
+}

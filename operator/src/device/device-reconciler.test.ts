@@ -14,10 +14,16 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import type { Device, DeviceProfile } from '@switchforge/platform/crd';
-import { LABEL_DEVICE, deviceLeaseName, workerDeploymentName } from '@switchforge/platform/device-worker';
+import {
+  ANNOTATION,
+  LABEL_DEVICE,
+  deviceLeaseName,
+  workerDeploymentName,
+} from '@switchforge/platform/device-worker';
 import { listerOf } from '@switchforge/platform/kube';
 import { avoidedNodes, type WorkerSettings } from './desired-deployment.js';
 import { DeviceReconciler, nodeHeartbeatMissed, type DeviceClients } from './device-reconciler.js';
+import { ProfileRollouts } from './profile-rollout.js';
 
 const NOW = new Date('2026-12-03T12:00:00Z');
 const ago = (seconds: number) => new Date(NOW.getTime() - seconds * 1000).toISOString();
@@ -87,6 +93,8 @@ interface World {
   profilesUnsynced?: boolean;
   /** The apiserver's answer to the Deployment apply. */
   applyError?: unknown;
+  /** The rollout gate profile edits pass (shared across reconcilers, as in the operator). */
+  rollouts?: ProfileRollouts;
 }
 
 interface Writes {
@@ -154,6 +162,7 @@ function reconcilerFor(world: World): { reconciler: DeviceReconciler; writes: Wr
     settings,
     { ensure: async (ns) => void writes.namespaces.push(ns) },
     () => NOW,
+    world.rollouts,
   );
   return { reconciler, writes };
 }
@@ -554,5 +563,128 @@ describe('a Device with a profileRef', () => {
       connected(last)?.message ?? '',
       /DeviceProfile lab\/arista \(spec\.profileRef\) does not exist/,
     );
+  });
+});
+
+describe("a profile edit reaching the profile's Devices", () => {
+  const login = { secretRef: { name: 'lab-login' } };
+  // Generation 5 moves the Devices from site ams1 to ams2; maxConcurrent 1.
+  const profile: DeviceProfile = {
+    apiVersion: 'switchforge.io/v1alpha1',
+    kind: 'DeviceProfile',
+    metadata: { name: 'arista', namespace: 'lab', generation: 5 },
+    spec: { protocol: 'gnmi', credentials: login, labels: { site: 'ams2' }, rollout: { maxConcurrent: 1 } },
+  };
+  const mergedFrom4 = {
+    address: '192.0.2.1',
+    protocol: 'gnmi',
+    credentials: login,
+    labels: { site: 'ams1' },
+  };
+  const mergedFrom5 = { ...mergedFrom4, labels: { site: 'ams2' } };
+  const member = (
+    name: string,
+    generation: number,
+    options: { connected?: boolean; ownEdit?: boolean } = {},
+  ): Device => ({
+    apiVersion: 'switchforge.io/v1alpha1',
+    kind: 'Device',
+    metadata: { name, namespace: 'lab', uid: `uid-${name}`, generation: options.ownEdit ? 2 : 1 },
+    spec: { address: '192.0.2.1', profileRef: { name: 'arista' } },
+    status: {
+      observedGeneration: 1,
+      conditions: [
+        {
+          type: 'Connected',
+          status: options.connected === false ? 'False' : 'True',
+          reason: options.connected === false ? 'Unreachable' : 'Connected',
+          message: '',
+          lastTransitionTime: ago(600),
+        },
+      ],
+      profile: { name: 'arista', generation },
+      effectiveSpec: (generation === 5 ? mergedFrom5 : mergedFrom4) as never,
+    },
+  });
+  /** leaf1's worker, on generation 5 and rolled out: its Lease says so, its Deployment is done. */
+  const appliedWorker = (generation: number): Pick<World, 'leases' | 'pods' | 'deployments'> => ({
+    leases: [
+      {
+        ...workerLease(1, 'leaf1-worker-new'),
+        metadata: {
+          ...workerLease(1).metadata,
+          annotations: { [ANNOTATION.appliedProfileGeneration]: String(generation) },
+        },
+      },
+    ],
+    pods: [workerPod('leaf1-worker-new', 'node-a')],
+    deployments: [
+      {
+        metadata: { name: workerDeploymentName('leaf1'), namespace: 'lab', generation: 3 },
+        spec: { replicas: 1 } as V1Deployment['spec'],
+        status: { observedGeneration: 3, replicas: 1, updatedReplicas: 1, availableReplicas: 1 },
+      },
+    ],
+  });
+  type StatusBody = { status: { profile?: { generation?: number }; effectiveSpec?: unknown } };
+  const movedTo = (writes: Writes): number | undefined =>
+    (writes.statuses as StatusBody[]).find((b) => b.status.profile?.generation !== undefined)?.status.profile
+      ?.generation;
+
+  test("moves one Device at a time: the next waits until the first one's worker applied the edit", async () => {
+    const rollouts = new ProfileRollouts();
+    const devices = [member('leaf1', 4), member('leaf2', 4), member('leaf3', 4)];
+    const first = reconcilerFor({ devices, profiles: [profile], rollouts });
+    await first.reconciler.reconcile('lab/leaf1');
+    assert.equal(movedTo(first.writes), 5, 'leaf1 merges generation 5');
+
+    const second = reconcilerFor({ devices, profiles: [profile], rollouts });
+    const held = await second.reconciler.reconcile('lab/leaf2');
+    assert.equal(movedTo(second.writes), undefined, 'leaf2 keeps generation 4 while leaf1 updates');
+    assert.deepEqual(held, { requeueAfterMs: 10_000 }, 'held back, with a fallback look');
+
+    // The caches now show leaf1 on generation 5 with its worker applied: the place is free.
+    const after = [member('leaf1', 5), member('leaf2', 4), member('leaf3', 4)];
+    const third = reconcilerFor({ devices: after, profiles: [profile], rollouts, ...appliedWorker(5) });
+    await third.reconciler.reconcile('lab/leaf2');
+    assert.equal(movedTo(third.writes), 5, "leaf2's turn");
+    const fourth = reconcilerFor({ devices: after, profiles: [profile], rollouts, ...appliedWorker(5) });
+    await fourth.reconciler.reconcile('lab/leaf3');
+    assert.equal(movedTo(fourth.writes), undefined, 'leaf3 waits for leaf2');
+  });
+
+  test('a worker that never applies the edit keeps its place: the rollout stops there', async () => {
+    const rollouts = new ProfileRollouts();
+    // leaf1 merged generation 5 but its worker still reports 4 (crashing on the new spec, say).
+    const devices = [member('leaf1', 5), member('leaf2', 4)];
+    const { reconciler, writes } = reconcilerFor({
+      devices,
+      profiles: [profile],
+      rollouts,
+      ...appliedWorker(4),
+    });
+    await reconciler.reconcile('lab/leaf2');
+    assert.equal(movedTo(writes), undefined);
+  });
+
+  test('a Device that was not connected, or whose own spec was edited, moves at once', async () => {
+    const rollouts = new ProfileRollouts();
+    const devices = [
+      member('leaf1', 5),
+      member('leaf2', 4, { connected: false }),
+      member('leaf3', 4, { ownEdit: true }),
+    ];
+    for (const name of ['leaf2', 'leaf3']) {
+      const { reconciler, writes } = reconcilerFor({ devices, profiles: [profile], rollouts });
+      await reconciler.reconcile(`lab/${name}`);
+      assert.equal(movedTo(writes), 5, `${name} moves without a place`);
+    }
+  });
+
+  test('without a throttle (no gate given) every Device moves at once', async () => {
+    const devices = [member('leaf1', 5), member('leaf2', 4)];
+    const { reconciler, writes } = reconcilerFor({ devices, profiles: [profile] });
+    await reconciler.reconcile('lab/leaf2');
+    assert.equal(movedTo(writes), 5);
   });
 });

@@ -33,9 +33,11 @@ import { log } from '@switchforge/platform/log';
 import type { ReconcileResult, Reconciler } from '../machinery/controller.js';
 import { EventRecorder } from '../machinery/event-recorder.js';
 import { mergePatchFrom, sameJson } from '../machinery/merge-patch.js';
-import { splitKey, type Lister } from '@switchforge/platform/kube';
+import { keyOf, splitKey, type Lister } from '@switchforge/platform/kube';
 import { applyRefusal } from './apply-refusal.js';
 import { computeDeviceStatus, leaseExpiry, statusChanged, type ObservedWorker } from './device-status.js';
+import type { ProfileRollouts } from './profile-rollout.js';
+import { rolloutMembers, workerViewOf } from './profile-rollout.js';
 import { avoidedNodes, desiredDeployment, type WorkerSettings } from './desired-deployment.js';
 
 export interface DeviceCaches {
@@ -78,6 +80,8 @@ export class DeviceReconciler implements Reconciler {
     private readonly settings: WorkerSettings,
     private readonly namespaces: NamespaceEnsurer,
     private readonly now: () => Date = () => new Date(),
+    /** Throttles profile edits; without it (tests of other behaviour) every Device moves at once. */
+    private readonly rollouts?: ProfileRollouts,
   ) {
     this.events = new EventRecorder(clients.core, MANAGER, now);
   }
@@ -108,22 +112,37 @@ export class DeviceReconciler implements Reconciler {
         error: e.message,
       });
     }
+    // A profile edit reaches its Devices a few at a time (profile-rollout.ts); one that must wait
+    // keeps collecting on its last merged spec. Its own edits are never held back.
+    const now = this.now();
+    let heldBack = false;
+    if (
+      effective &&
+      profile &&
+      device.status?.effectiveSpec &&
+      this.waitsForItsTurn(device, profile, effective, now)
+    ) {
+      effective = device.status.effectiveSpec;
+      heldBack = true;
+    }
     const merged: Pick<DeviceStatus, 'profile' | 'effectiveSpec'> = !profileRef
       ? {}
-      : effective
-        ? {
-            profile: {
-              name: profileRef.name,
-              ...(profile?.metadata.generation === undefined
-                ? {}
-                : { generation: profile.metadata.generation }),
-            },
-            effectiveSpec: effective,
-          }
-        : {
-            ...(device.status?.profile ? { profile: device.status.profile } : {}),
-            ...(device.status?.effectiveSpec ? { effectiveSpec: device.status.effectiveSpec } : {}),
-          };
+      : heldBack
+        ? { profile: device.status!.profile!, effectiveSpec: effective! }
+        : effective
+          ? {
+              profile: {
+                name: profileRef.name,
+                ...(profile?.metadata.generation === undefined
+                  ? {}
+                  : { generation: profile.metadata.generation }),
+              },
+              effectiveSpec: effective,
+            }
+          : {
+              ...(device.status?.profile ? { profile: device.status.profile } : {}),
+              ...(device.status?.effectiveSpec ? { effectiveSpec: device.status.effectiveSpec } : {}),
+            };
     // The worker reads the merged spec from the status: it is written before the Deployment that
     // starts the worker, so a new worker never starts without it.
     let written = device;
@@ -138,7 +157,6 @@ export class DeviceReconciler implements Reconciler {
       ? this.caches.pods.get(lease.spec.holderIdentity, namespace)
       : undefined;
 
-    const now = this.now();
     const expiry = leaseExpiry(lease);
     // No live collector: any worker pod of this device stranded on a lost node is replaced on a
     // live node without waiting for the node controller. Only a device that had a collector can
@@ -212,12 +230,42 @@ export class DeviceReconciler implements Reconciler {
     }
     // A profile created or fixed re-reconciles its Devices (the profile informer's events).
     if (applyRefused || profileProblem) return { requeueAfterMs: 60_000 };
+    // Its turn comes when another Device's worker applies the edit: the profile's reconcile
+    // wakes it then (ProfileReconciler); this is only the fallback.
+    if (heldBack) return { requeueAfterMs: 10_000 };
     // No watch event fires when a lease lapses: look again just after it would expire, and soon
     // while a lapsed lease waits for its node's lease to lapse too.
     if (expiry && expiry > now) return { requeueAfterMs: expiry.getTime() - now.getTime() + 500 };
     const recentlyLapsed = expiry !== undefined && now.getTime() - expiry.getTime() < 60_000;
     if (recentlyLapsed || stranded.length > 0) return { requeueAfterMs: 1000 };
     return { requeueAfterMs: 30_000 };
+  }
+
+  /**
+   * The Device is on an older generation of its profile, the profile's edit changes what it
+   * collects with, and the rollout has no place for it yet.
+   */
+  private waitsForItsTurn(
+    device: Device,
+    profile: DeviceProfile,
+    effective: EffectiveDeviceSpec,
+    now: Date,
+  ): boolean {
+    const on = device.status?.profile;
+    const generation = profile.metadata.generation;
+    if (!this.rollouts || generation === undefined || !on || on.name !== profile.metadata.name) return false;
+    if (on.generation === undefined || on.generation >= generation) return false;
+    // The Device's own edit since the status was written: the user asked for this Device now.
+    if (device.metadata.generation !== device.status?.observedGeneration) return false;
+    const connected = device.status?.conditions?.some((c) => c.type === 'Connected' && c.status === 'True');
+    const disruptive = connected === true && !sameJson(device.status?.effectiveSpec, effective);
+    const members = rolloutMembers(
+      profile,
+      this.caches.devices.list(device.metadata.namespace),
+      (d) => workerViewOf(this.caches, d),
+      now,
+    );
+    return !this.rollouts.admit(profile, keyOf(device), members, disruptive);
   }
 
   private async patchStatus(namespace: string, name: string, status: unknown): Promise<void> {

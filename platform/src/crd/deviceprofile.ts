@@ -23,6 +23,7 @@
  * spec is checked here (`ProfileInvalid`), with the schema's messages.
  */
 import type { V1ObjectMeta } from '@kubernetes/client-node';
+import type { Condition } from './conditions.js';
 import {
   DEFAULT_PROTOCOL,
   DeviceConditionReason,
@@ -34,12 +35,38 @@ import {
 } from './device.js';
 
 /** Any Device spec field but the address, and the profile reference itself. */
-export type DeviceProfileSpec = Omit<DeviceSpec, 'address' | 'profileRef'>;
+export type DeviceProfileSettings = Omit<DeviceSpec, 'address' | 'profileRef'>;
+
+/** How an edit of the profile reaches its Devices (see operator/src/device/profile-rollout.ts). */
+export interface DeviceProfileRollout {
+  /**
+   * Devices updated at once: a count, or a percentage of the profile's Devices rounded up
+   * (default 10%, at least 1). A Device counts until its worker has applied the edit.
+   */
+  maxConcurrent?: number | string;
+}
+
+/** The shared settings, and how an edit of them rolls out; `rollout` is not merged into Devices. */
+export type DeviceProfileSpec = DeviceProfileSettings & { rollout?: DeviceProfileRollout };
+
+export const DEFAULT_PROFILE_MAX_CONCURRENT = '10%';
+
+/** The RolledOut condition's reasons. */
+export const ProfileRolloutReason = {
+  /** Every Device's worker applied this generation. */
+  RolloutComplete: 'RolloutComplete',
+  /** Devices are being updated, at most maxConcurrent at a time. */
+  Progressing: 'Progressing',
+} as const;
 
 export interface DeviceProfileStatus {
   observedGeneration?: number;
   /** How many Devices in the namespace name this profile in spec.profileRef. */
   devices?: number;
+  /** Of those, how many run on this generation: merged, and applied by their worker. */
+  updatedDevices?: number;
+  /** RolledOut: True once every Device is updated; False (Progressing) while the edit rolls out. */
+  conditions?: Condition[];
 }
 
 export interface DeviceProfile {
@@ -120,17 +147,17 @@ export function effectiveDeviceSpec(
   ) {
     throw new ProfileNotFound(namespace, profileRef.name);
   }
-  const from = profile.spec;
+  const { rollout: _rollout, ...from } = profile.spec;
   const protocol = own.protocol ?? from.protocol ?? DEFAULT_PROTOCOL;
   // What of the profile applies to this Device's protocol.
-  const inherited: DeviceProfileSpec = { ...from };
+  const inherited: DeviceProfileSettings = { ...from };
   if (protocol !== 'gnmi') for (const field of GNMI_ONLY) delete inherited[field];
   if (protocol !== 'netconf') delete inherited.ssh;
   if (from.protocol !== undefined && from.protocol !== protocol) delete inherited.port;
   if (from.subscriptions) inherited.subscriptions = from.subscriptions.filter(fits(protocol));
 
-  const merged: DeviceProfileSpec = { ...inherited };
-  for (const [field, value] of Object.entries(own) as [keyof DeviceProfileSpec, unknown][]) {
+  const merged: DeviceProfileSettings = { ...inherited };
+  for (const [field, value] of Object.entries(own) as [keyof DeviceProfileSettings, unknown][]) {
     if (value !== undefined) (merged as Record<string, unknown>)[field] = value;
   }
   // A poll interval belongs to the merged mode: the profile's only when the merged mode polls.

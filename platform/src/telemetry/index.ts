@@ -9,6 +9,7 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes, envDetector, detectResources } from '@opentelemetry/resources';
 import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import type { LibraryInstrumentationOptions } from './library-instrumentation.js';
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -23,6 +24,8 @@ export interface TelemetryOptions {
    * a device worker (one per switch) leaves the instrumentation's modules out of its memory.
    */
   runtimeMetrics?: boolean;
+  /** The http and pg instrumentations (library-instrumentation.ts); off by default, as above. */
+  instrument?: LibraryInstrumentationOptions;
 }
 
 export interface Telemetry {
@@ -103,10 +106,19 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
     tracerProvider = provider;
   }
 
+  // After the tracer provider: the instrumentations take the global one for their spans.
+  const libraries =
+    options.instrument && (options.instrument.http || options.instrument.pg)
+      ? await (
+          await import('./library-instrumentation.js')
+        ).startLibraryInstrumentation(options.instrument, meterProvider)
+      : undefined;
+
   return {
     ...(prometheusPort === undefined ? {} : { prometheusPort }),
     shutdown: async () => {
       runtime?.disable();
+      libraries?.disable();
       await Promise.allSettled([meterProvider.shutdown(), tracerProvider?.shutdown()]);
       await new Promise((res) => (server ? server.close(res) : res(undefined)));
       metrics.disable();

@@ -25,6 +25,7 @@ async function main(): Promise<void> {
   const telemetry = await startTelemetry({
     serviceName: 'switchforge-audio-worker',
     runtimeMetrics: true,
+    instrument: { pg: true },
     ...(env.SWITCHFORGE_METRICS_PORT !== undefined ? { prometheusPort: env.SWITCHFORGE_METRICS_PORT } : {}),
     // The pod's own address when known: pods that share a host network (the local pod runner) must not collide.
     prometheusHost: process.env.POD_IP || '0.0.0.0',

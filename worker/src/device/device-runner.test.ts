@@ -137,6 +137,21 @@ describe('the device runner and its Lease', () => {
     await running;
   });
 
+  test('the profile generation it collects with rides on the Lease, told at once when it changes', async () => {
+    const { lease, calls } = scriptedLease([{ held: true, transitioned: true }, held]);
+    // A renewal a minute apart: only an update can bring the next one forward.
+    const r = runnerWith(lease, 60_000);
+    const stop = new AbortController();
+    const running = r.runner.run(stop.signal);
+    await until(() => calls.length >= 1);
+    assert.equal(calls.at(-1)![ANNOTATION.appliedProfileGeneration], '', 'no profile: empty');
+    r.runner.updateDevice({ ...device, status: { profile: { name: 'arista', generation: 7 } } });
+    await until(() => calls.length >= 2, 1000);
+    assert.equal(calls.at(-1)![ANNOTATION.appliedProfileGeneration], '7');
+    stop.abort();
+    await running;
+  });
+
   test('a Lease taken by another worker stops the sessions and the writes at once', async () => {
     const { lease, calls } = scriptedLease([{ held: true, transitioned: true }, held, held, taken]);
     const r = runnerWith(lease);
