@@ -90,7 +90,7 @@ export function metricNames(expr: string): string[] {
     '',
   );
   for (const m of withoutLabelLists.matchAll(
-    /\b((?:switchforge|http_server|nodejs|v8js|temporal)_[a-z0-9_]+)(?=[{[)\s]|$)/g,
+    /\b((?:switchforge|http_server|db_client|nodejs|v8js|temporal)_[a-z0-9_]+)(?=[{[)\s]|$)/g,
   )) {
     names.add(m[1]!.replace(/_(bucket|sum|count)$/, ''));
   }
