@@ -146,10 +146,16 @@ async function startControllers(config: OperatorConfig, kc: KubeConfig): Promise
     controller.enqueue(keyOf(d));
     for (const p of profileIndex.update(d, kind)) profileController.enqueue(p);
   });
-  // A profile changed, created or deleted: each Device that names it merges again.
-  profiles.on((p) => {
-    for (const d of profileIndex.devices(keyOf(p))) controller.enqueue(d);
-    profileController.enqueue(keyOf(p));
+  // A profile changed, created or deleted: each Device that names it merges again. Its own
+  // status writes (a rollout's progress) leave the generation as it is and wake no Device.
+  const profileGenerations = new Map<string, number | undefined>();
+  profiles.on((p, kind) => {
+    const key = keyOf(p);
+    const changed = kind !== 'update' || profileGenerations.get(key) !== p.metadata.generation;
+    if (kind === 'delete') profileGenerations.delete(key);
+    else profileGenerations.set(key, p.metadata.generation);
+    if (changed) for (const d of profileIndex.devices(key)) controller.enqueue(d);
+    profileController.enqueue(key);
   });
   for (const cache of [caches.deployments, caches.pods, caches.leases]) {
     cache.on((o: KubernetesObject) => {

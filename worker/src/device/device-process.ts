@@ -222,7 +222,10 @@ export async function runDeviceWorker(
     extraLabels: () => current.spec.labels ?? {},
     outputs: { record: (samples) => outputs?.record(samples) },
     leaseAnnotations: () => backups.leaseAnnotations(),
-    onLeaseChange: (held) => backups.setActive(held),
+    onLeaseChange: (held) => {
+      backups.setActive(held);
+      if (!held) outputs?.leaseLost();
+    },
   });
   runner.updateDevice(device);
   applyOutputs(device);

@@ -53,6 +53,13 @@ describe("a Device's Prometheus output", () => {
     assert.doesNotMatch(text, /^interfaces_/m);
   });
 
+  test('the Lease lost, it serves no value until samples come again', async () => {
+    outputs.leaseLost();
+    assert.doesNotMatch(await scrape(), /^gnmi_interfaces_interface_state_counters_in_octets\{/m);
+    outputs.record([sample('/interfaces/interface/state/counters/in-octets', { name: 'Ethernet1' }, 400)]);
+    assert.match(await scrape(), /^gnmi_interfaces_interface_state_counters_in_octets\{[^}]*\} 400$/m);
+  });
+
   test('turned off, the endpoint closes', async () => {
     const port = outputs.prometheusPort;
     await outputs.configure({ prometheus: { enabled: false } });

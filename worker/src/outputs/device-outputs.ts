@@ -55,6 +55,15 @@ export class DeviceOutputs {
     if (this.active) this.cache?.record(samples);
   }
 
+  /**
+   * The worker lost its Lease: another collects now, and what this one holds is going stale.
+   * The outputs serve nothing until samples come again, rather than frozen values a scrape
+   * would take for live ones.
+   */
+  leaseLost(): void {
+    this.cache?.clear();
+  }
+
   /** Applies `spec.outputs`; resolves once the outputs run as it says (failures are logged). */
   configure(spec: DeviceOutputsSpec | undefined): Promise<void> {
     this.applying = this.applying.then(() =>

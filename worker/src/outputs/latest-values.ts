@@ -63,6 +63,12 @@ export class LatestValues {
     return this.byName.get(name);
   }
 
+  /** Forgets every value; the families stay (the OTLP instruments hold them) with no series. */
+  clear(): void {
+    for (const family of this.byName.values()) family.series.clear();
+    this.count = 0;
+  }
+
   record(samples: readonly Sample[]): void {
     let droppedSeries = 0;
     let droppedStrings = 0;
