@@ -35,6 +35,8 @@ async function main(): Promise<void> {
   const server = await startApiServer({
     kubeConfig,
     database,
+    // The pod's name (the chart sets POD_NAME from the Downward API): who holds presence rows.
+    ...(process.env.POD_NAME ? { replicaId: process.env.POD_NAME } : {}),
     mode: config.SWITCHFORGE_API_MODE,
     host: config.SWITCHFORGE_API_HOST,
     port: config.SWITCHFORGE_API_PORT,

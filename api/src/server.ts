@@ -28,12 +28,15 @@ import { SubjectRateLimiter, useRateLimit, type RateLimitOptions } from './limit
 import { LiveHub, type LiveHubOptions } from './live/live-hub.js';
 import { WorkerLocator, type Locator, type WorkerLocatorOptions } from './live/worker-locator.js';
 import { WsLiveDelivery } from './live/ws-delivery.js';
+import { PresenceStore } from './presence/presence-store.js';
 import { useRequestMetrics } from './request-metrics.js';
 import { buildSchema, type Services } from './schema/index.js';
 
 export interface ApiServerOptions {
   kubeConfig: KubeConfig;
   database: { url: string; schema?: string; poolSize?: number };
+  /** This replica's name among the API's replicas (its pod name), for presence; random if unset. */
+  replicaId?: string;
   /** Metric samples and rollups older than this are dropped; unset keeps everything. */
   metricsRetentionDays?: number;
   /** development: GraphiQL, introspection and error details; production: none of them. */
@@ -98,6 +101,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       : {}),
     ...(options.publicUrl ? { publicUrl: options.publicUrl.replace(/\/+$/, '') } : {}),
   };
+  const presence = new PresenceStore(db, options.replicaId ? { replicaId: options.replicaId } : {});
+  await presence.start();
+  services.presence = presence;
   // The metric rollups are refreshed by the API replicas, one at a time (an advisory lock).
   services.metrics.startRollupRefresh(
     options.metricsRetentionDays !== undefined
@@ -259,6 +265,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         httpServer.closeAllConnections();
       });
       await services.metrics.stopRollupRefresh();
+      await services.presence?.stop();
       services.stems?.close();
       await Promise.allSettled([cache.stop(), db.destroy()]);
     },

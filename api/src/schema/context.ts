@@ -5,6 +5,7 @@ import type { KubeCache } from '../data/kube-cache.js';
 import type { KubeWrites } from '../data/kube-writes.js';
 import type { MetricsStore } from '../data/metrics-store.js';
 import type { LiveHub } from '../live/live-hub.js';
+import type { PresenceStore } from '../presence/presence-store.js';
 import type { LiveDeliveryTarget } from '../live/ws-delivery.js';
 
 /** Everything resolvers use; built once per process. */
@@ -16,6 +17,8 @@ export interface Services {
   hub: LiveHub;
   /** Stem download links; absent when the API has no access to audio storage. */
   stems?: StemFiles;
+  /** Who watches what, across the replicas; absent without a database (tests of other parts). */
+  presence?: PresenceStore;
   /** The API's own origin as clients reach it, for links to its routes; else the request's. */
   publicUrl?: string;
 }

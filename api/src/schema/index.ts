@@ -2,6 +2,7 @@ import { createSchema } from 'graphql-yoga';
 import type { GraphQLSchema } from 'graphql';
 import type { ApiContext } from './context.js';
 import { mutationResolvers } from './mutation-resolvers.js';
+import { presenceResolvers } from './presence-resolvers.js';
 import { queryResolvers } from './query-resolvers.js';
 import { stemResolvers } from './stem-resolvers.js';
 import { DateTime, JSONScalar, Sequence } from './scalars.js';
@@ -17,6 +18,7 @@ export function buildSchema(): GraphQLSchema {
       mutationResolvers,
       subscriptionResolvers,
       stemResolvers,
+      presenceResolvers,
     ],
   });
 }

@@ -4,6 +4,7 @@ import { NotFoundError } from '@switchforge/platform/errors';
 import { BoundedQueue } from '../live/bounded-queue.js';
 import type { LiveEvent, LiveMessage } from '../live/live-hub.js';
 import type { ApiContext } from './context.js';
+import { watching } from './presence-resolvers.js';
 import { requireDevice } from './query-resolvers.js';
 import { audioJobView, deviceView, wireSampleView, type AudioJobView, type DeviceView } from './views.js';
 
@@ -83,10 +84,12 @@ export const subscriptionResolvers = {
         });
         // Over graphql-ws, updates are rendered once per distinct operation and written to the
         // socket directly; other transports (SSE) execute per subscriber as usual.
-        if (ctx.liveDelivery)
-          return ctx.liveDelivery.attach(ctx.services.hub, args.namespace, args.name, options, view);
-        const events = ctx.services.hub.subscribe(args.namespace, args.name, options);
-        return mapIterator(events, (m: LiveMessage) => view(m.event, m.dropped));
+        const source = ctx.liveDelivery
+          ? ctx.liveDelivery.attach(ctx.services.hub, args.namespace, args.name, options, view)
+          : mapIterator(ctx.services.hub.subscribe(args.namespace, args.name, options), (m: LiveMessage) =>
+              view(m.event, m.dropped),
+            );
+        return watching(ctx, 'Device', args.namespace, args.name, source);
       },
     },
 
@@ -140,7 +143,7 @@ export const subscriptionResolvers = {
             queue.close();
           }
         };
-        return progress();
+        return watching(ctx, 'AudioJob', args.namespace, args.name, progress());
       },
     },
   },

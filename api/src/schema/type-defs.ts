@@ -60,6 +60,33 @@ export const typeDefs = /* GraphQL */ `
     deviceStatus(namespace: String): Device!
     "The job each time its status changes; completes when it reaches a terminal phase."
     audioJobProgress(namespace: String!, name: String!): AudioJob!
+    """
+    Who watches the object live (its deviceUpdates or audioJobProgress subscriptions, on any API
+    replica): the set now, then each time someone joins or leaves. A replica that dies takes its
+    watchers with it within seconds. Needs get on the object.
+    """
+    watchersChanged(kind: WatchedKind!, namespace: String!, name: String!): WatchersChange!
+  }
+
+  enum WatchedKind {
+    Device
+    AudioJob
+  }
+
+  "A Kubernetes user watching an object live, since their first open subscription on it."
+  type Watcher {
+    user: String!
+    since: DateTime!
+  }
+
+  type WatchersChange {
+    kind: WatchedKind!
+    namespace: String!
+    name: String!
+    watchers: [Watcher!]!
+    "Since the last change (all of them, first)."
+    joined: [Watcher!]!
+    left: [Watcher!]!
   }
 
   type PageInfo {
@@ -121,6 +148,8 @@ export const typeDefs = /* GraphQL */ `
     namespace: String!
     name: String!
     uid: ID!
+    "Who watches it live now (any API replica); needs get on it."
+    watchers: [Watcher!]!
     labels: [Label!]!
     address: String!
     port: Int!
@@ -292,6 +321,8 @@ export const typeDefs = /* GraphQL */ `
     namespace: String!
     name: String!
     uid: ID!
+    "Who watches it live now (any API replica); needs get on it."
+    watchers: [Watcher!]!
     createdAt: DateTime
     source: AudioSource!
     "The full spec as stored."

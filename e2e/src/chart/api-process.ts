@@ -20,6 +20,8 @@ export interface ApiProcess {
   metricsTarget: string;
   log(): string;
   stop(): Promise<void>;
+  /** SIGKILL, as a node lost or an OOM kill ends it: no cleanup runs. */
+  kill(): Promise<void>;
 }
 
 export async function startApiProcess(options: {
@@ -77,5 +79,9 @@ export async function startApiProcess(options: {
     await stop();
     throw new Error(`${(e as Error).message}\n${text}`);
   }
-  return { url: `${base}/graphql`, metricsTarget: `127.0.0.1:${metricsPort}`, log, stop };
+  const kill = async () => {
+    child.kill('SIGKILL');
+    await exited;
+  };
+  return { url: `${base}/graphql`, metricsTarget: `127.0.0.1:${metricsPort}`, log, stop, kill };
 }

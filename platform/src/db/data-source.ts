@@ -4,6 +4,7 @@ import { ConfigBackupEntity } from './entities/config-backup.js';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-InitialSchema.js';
 import { SeriesIndex1764100000000 } from './migrations/1764100000000-SeriesIndex.js';
 import { SeriesDictionary1764200000000 } from './migrations/1764200000000-SeriesDictionary.js';
+import { Presence1764300000000 } from './migrations/1764300000000-Presence.js';
 
 export const entities = [ConfigBackupEntity, AudioJobEntity, AudioResultEntity];
 /** In order; each is a class so that the bundle needs no glob loading at run time. */
@@ -11,6 +12,7 @@ export const migrations = [
   InitialSchema1764000000000,
   SeriesIndex1764100000000,
   SeriesDictionary1764200000000,
+  Presence1764300000000,
 ];
 
 export interface DatabaseOptions {
