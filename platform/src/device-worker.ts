@@ -19,6 +19,8 @@ export const SECRET_MOUNTS = {
   tlsCa: '/var/run/switchforge/tls-ca',
   tlsClient: '/var/run/switchforge/tls-client',
   sshHostKey: '/var/run/switchforge/ssh-host-key',
+  /** The CA of an OTLP output's receiver (spec.outputs.otlp.tls.caSecretRef). */
+  otlpCa: '/var/run/switchforge/otlp-ca',
 } as const;
 
 export type SecretMount = keyof typeof SECRET_MOUNTS;

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ResolvedDevice } from '@switchforge/platform/crd';
 import fc from 'fast-check';
-import { deviceLeaseName } from '@switchforge/platform/device-worker';
+import { SECRET_MOUNTS, deviceLeaseName } from '@switchforge/platform/device-worker';
 import {
   avoidedNodes,
   desiredDeployment,
@@ -245,5 +245,21 @@ describe('the worker Deployment of a Device with outputs', () => {
         ?.template,
       desiredDeployment(device, settings).spec?.template,
     );
+  });
+
+  test("an OTLP receiver's CA Secret is mounted read-only where the worker reads it", () => {
+    const spec = withOutputs({
+      otlp: { endpoint: 'https://collector:4318', tls: { caSecretRef: { name: 'collector-ca' } } },
+    });
+    const pod = desiredDeployment(spec, settings).spec!.template.spec!;
+    assert.deepEqual(pod.volumes!.find((v) => v.name === 'otlp-ca')?.secret, {
+      secretName: 'collector-ca',
+      defaultMode: 0o440,
+      optional: true,
+    });
+    const mount = container(desiredDeployment(spec, settings)).volumeMounts?.find(
+      (m) => m.name === 'otlp-ca',
+    );
+    assert.deepEqual([mount?.mountPath, mount?.readOnly], [SECRET_MOUNTS.otlpCa, true]);
   });
 });

@@ -127,6 +127,8 @@ export function desiredDeployment(
   }
   if (spec.ssh?.hostKeySecretRef)
     secretVolume('ssh-host-key', spec.ssh.hostKeySecretRef.name, SECRET_MOUNTS.sshHostKey);
+  const otlpCa = spec.outputs?.otlp?.tls?.caSecretRef;
+  if (otlpCa) secretVolume('otlp-ca', otlpCa.name, SECRET_MOUNTS.otlpCa);
 
   const fieldEnv = (envName: string, fieldPath: string): V1EnvVar => ({
     name: envName,

@@ -117,6 +117,8 @@ export interface DeviceOtlpOutput {
   endpoint: string;
   /** Defaults to 15. */
   intervalSeconds?: number;
+  /** For an https endpoint signed by a CA of your own: Secret with key `ca.crt`, mounted on the worker. */
+  tls?: { caSecretRef?: SecretReference };
 }
 
 /** A DeviceProfile in the Device's namespace. */

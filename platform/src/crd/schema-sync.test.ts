@@ -158,7 +158,12 @@ const deviceSpec: DeepRequired<DeviceSpec> = {
     stringsAsLabels: true,
     maxSeries: 1000,
     prometheus: { enabled: true, port: 9804 },
-    otlp: { enabled: true, endpoint: 'http://collector:4318', intervalSeconds: 15 },
+    otlp: {
+      enabled: true,
+      endpoint: 'https://collector:4318',
+      intervalSeconds: 15,
+      tls: { caSecretRef: { name: 'collector-ca' } },
+    },
   },
 };
 

@@ -21,6 +21,8 @@ export interface OtlpMetricsOptions {
   resource: Record<string, string>;
   /** Series per instrument the SDK keeps (its default is 2000). */
   cardinalityLimit: number;
+  /** PEM: the CA an https receiver's certificate is verified against, instead of the system roots. */
+  caPem?: string;
   /** After each export: whether the receiver took it. */
   onExport?: (ok: boolean, error?: Error) => void;
 }
@@ -31,7 +33,10 @@ export interface OtlpMetrics {
 }
 
 export function startOtlpMetrics(options: OtlpMetricsOptions): OtlpMetrics {
-  const inner = new OTLPMetricExporter({ url: `${options.endpoint.replace(/\/$/, '')}/v1/metrics` });
+  const inner = new OTLPMetricExporter({
+    url: `${options.endpoint.replace(/\/$/, '')}/v1/metrics`,
+    ...(options.caPem ? { httpAgentOptions: { ca: options.caPem } } : {}),
+  });
   const exporter: PushMetricExporter = {
     export: (metrics, done) =>
       inner.export(metrics, (result) => {

@@ -206,7 +206,7 @@ export async function runDeviceWorker(
       return outputs;
     });
     void outputsLoading.then(
-      (o) => o.configure(current.spec.outputs),
+      (o) => o.configure(current.spec.outputs, secrets.otlpCaPem ? { otlpCaPem: secrets.otlpCaPem } : {}),
       (e: unknown) => log.error('loading the outputs failed', { error: errorMessage(e) }),
     );
   };
@@ -263,6 +263,7 @@ export async function runDeviceWorker(
         secrets = next;
         log.info('device secrets changed; planning the sessions again');
         runner.updateDevice(current);
+        applyOutputs(current);
       })
       .catch((e: unknown) => log.warn('reading device secrets failed', { error: String(e) }));
   }, SECRETS_REFRESH_MS);

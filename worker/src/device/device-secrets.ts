@@ -10,6 +10,8 @@ export interface DeviceSecrets {
   password?: string;
   privateKey?: string;
   caPem?: string;
+  /** The OTLP output receiver's CA. */
+  otlpCaPem?: string;
   clientCertPem?: string;
   clientKeyPem?: string;
   hostKey?: string;
@@ -51,6 +53,7 @@ export async function readDeviceSecrets(
   assign('password', await read(SECRET_MOUNTS.credentials, 'password'));
   assign('privateKey', await read(SECRET_MOUNTS.credentials, 'ssh-privatekey'));
   assign('caPem', await read(SECRET_MOUNTS.tlsCa, 'ca.crt'));
+  assign('otlpCaPem', await read(SECRET_MOUNTS.otlpCa, 'ca.crt'));
   assign('clientCertPem', await read(SECRET_MOUNTS.tlsClient, 'tls.crt'));
   assign('clientKeyPem', await read(SECRET_MOUNTS.tlsClient, 'tls.key'));
   assign('hostKey', await read(SECRET_MOUNTS.sshHostKey, 'ssh-hostkey', 'known_hosts', 'host-key'));

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
+import { generateTestPki } from '@switchforge/simulators/certs';
 import type { Sample } from '../device/sample.js';
 import { DeviceOutputs } from './device-outputs.js';
 
@@ -121,6 +123,43 @@ describe("a Device's OTLP output", () => {
       await outputs.close();
       receiver.closeAllConnections();
       await new Promise((r) => receiver.close(r));
+    }
+  });
+});
+
+describe("a Device's OTLP output to an https receiver of a CA of its own", () => {
+  test('verifies the receiver against the CA from spec.outputs.otlp.tls, and sends nothing to one it cannot verify', async () => {
+    const pki = generateTestPki();
+    const posts: string[] = [];
+    const receiver = createHttpsServer({ cert: pki.server.cert, key: pki.server.key }, (req, res) => {
+      posts.push(`${req.method} ${req.url}`);
+      req.resume();
+      req.on('end', () => res.end());
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const endpoint = `https://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    const untrusted = new DeviceOutputs({ device: 'lab/leaf1', host: '127.0.0.1' });
+    const trusted = new DeviceOutputs({ device: 'lab/leaf2', host: '127.0.0.1' });
+    const record = (o: DeviceOutputs) =>
+      o.record([sample('/interfaces/interface/state/counters/in-octets', { name: 'Ethernet1' }, 1)]);
+    try {
+      // The system roots do not know the test CA: the exports fail, nothing arrives.
+      await untrusted.configure({ otlp: { endpoint, intervalSeconds: 1 } });
+      record(untrusted);
+      await new Promise((r) => setTimeout(r, 2_500));
+      assert.deepEqual(posts, []);
+      await untrusted.close();
+
+      const spec = { otlp: { endpoint, intervalSeconds: 1, tls: { caSecretRef: { name: 'collector-ca' } } } };
+      await trusted.configure(spec, { otlpCaPem: pki.ca.cert.toString() });
+      record(trusted);
+      const deadline = Date.now() + 10_000;
+      while (posts.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(posts[0], 'POST /v1/metrics');
+    } finally {
+      await Promise.all([untrusted.close(), trusted.close()]);
+      await new Promise((r) => receiver.close(r));
+      pki.remove();
     }
   });
 });

@@ -38,6 +38,11 @@ export interface DeviceOutputsOptions {
   host: string;
 }
 
+/** What the outputs read of the worker's mounted Secrets. */
+export interface OutputSecrets {
+  otlpCaPem?: string;
+}
+
 export class DeviceOutputs {
   private cache: LatestValues | undefined;
   private cacheKey = '';
@@ -65,9 +70,9 @@ export class DeviceOutputs {
   }
 
   /** Applies `spec.outputs`; resolves once the outputs run as it says (failures are logged). */
-  configure(spec: DeviceOutputsSpec | undefined): Promise<void> {
+  configure(spec: DeviceOutputsSpec | undefined, secrets: OutputSecrets = {}): Promise<void> {
     this.applying = this.applying.then(() =>
-      this.apply(spec).catch((e: unknown) =>
+      this.apply(spec, secrets).catch((e: unknown) =>
         log.error('applying spec.outputs failed', { device: this.options.device, error: errorMessage(e) }),
       ),
     );
@@ -78,7 +83,7 @@ export class DeviceOutputs {
     return this.configure(undefined);
   }
 
-  private async apply(spec: DeviceOutputsSpec | undefined): Promise<void> {
+  private async apply(spec: DeviceOutputsSpec | undefined, secrets: OutputSecrets): Promise<void> {
     const on = anyOutputOn({ outputs: spec });
     const maxSeries = spec?.maxSeries ?? DEFAULT_OUTPUT_MAX_SERIES;
     const key = JSON.stringify([spec?.metricPrefix ?? '', spec?.stringsAsLabels ?? false, maxSeries]);
@@ -115,14 +120,19 @@ export class DeviceOutputs {
     }
 
     const otlp = otlpOutput({ outputs: spec });
-    const otlpKey = otlp ? JSON.stringify(otlp) : '';
+    // A rotated CA starts the exporter again with it.
+    const otlpKey = otlp ? JSON.stringify([otlp, secrets.otlpCaPem ?? '']) : '';
     if (this.otlp && this.otlp.key !== otlpKey) {
       await this.otlp.output.close();
       this.otlp = undefined;
     }
     if (otlp && !this.otlp && this.cache) {
       const { startOtlpOutput } = await import('./otlp-output.js');
-      this.otlp = { key: otlpKey, output: startOtlpOutput(this.cache, { ...otlp, device, maxSeries }) };
+      const caPem = secrets.otlpCaPem;
+      this.otlp = {
+        key: otlpKey,
+        output: startOtlpOutput(this.cache, { ...otlp, device, maxSeries, ...(caPem ? { caPem } : {}) }),
+      };
       log.info('OTLP output exporting device telemetry', { device, endpoint: otlp.endpoint });
     }
   }

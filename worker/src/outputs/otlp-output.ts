@@ -20,6 +20,8 @@ export interface OtlpOutputOptions {
   intervalSeconds: number;
   device: string;
   maxSeries: number;
+  /** The receiver's CA (spec.outputs.otlp.tls.caSecretRef, mounted). */
+  caPem?: string;
 }
 
 export interface OtlpOutput {
@@ -35,6 +37,7 @@ export function startOtlpOutput(cache: LatestValues, options: OtlpOutputOptions)
     intervalMillis: options.intervalSeconds * 1000,
     resource: { 'service.name': 'switchforge-device', 'switchforge.device': options.device },
     cardinalityLimit: options.maxSeries + 1,
+    ...(options.caPem ? { caPem: options.caPem } : {}),
     onExport: (ok, error) => {
       if (ok) {
         lastError = '';
