@@ -111,23 +111,28 @@ build_helm() {
 build_versitygw() { build_module_cmd versitygw github.com/versity/versitygw "$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw; }
 build_gnmi-fake() { build_module_cmd gnmi-fake-server github.com/openconfig/gnmi "$GNMI_VERSION" github.com/openconfig/gnmi/testing/fake/gnmi/cmd/fake_server; }
 
+# A program of ours, e2e/infra/<name>/main.go, built against the modules given (`go get`
+# arguments); built again when its source changes.
+build_local_main() {
+  local name=$1 release=$2 src version dir
+  shift 2
+  src="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$name/main.go"
+  version="$release+$(sha256sum "$src" | cut -c1-12)"
+  have "$name" "$version" && return 0
+  log "$name $release with the components of $src"
+  dir="$WORK/$name-$release"
+  mkdir -p "$dir"
+  printf 'module switchforge.local/%s-build\ngo 1.24\n' "$name" > "$dir/go.mod"
+  cp "$src" "$dir/main.go"
+  (cd "$dir" && go get "$@" && go mod tidy \
+    && go build -v -trimpath -ldflags "-s -w" -o "$dir/$name" . 2>&1 | progress "$name")
+  install -m 0755 "$dir/$name" "$BIN/$name"
+  echo "$version" > "$BIN/$name.version"
+}
+
 # CoreDNS for the local cluster, with the plugins e2e/infra/coredns/main.go names.
 COREDNS_VERSION=v1.14.7
-build_coredns() {
-  local src version
-  src="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/coredns/main.go"
-  version="$COREDNS_VERSION+$(sha256sum "$src" | cut -c1-12)"
-  have coredns "$version" && return 0
-  log "coredns $COREDNS_VERSION with the plugins of $src"
-  local dir="$WORK/coredns-$COREDNS_VERSION"
-  mkdir -p "$dir"
-  printf 'module switchforge.local/coredns-build\ngo 1.24\n' > "$dir/go.mod"
-  cp "$src" "$dir/main.go"
-  (cd "$dir" && go get "github.com/coredns/coredns@$COREDNS_VERSION" && go mod tidy \
-    && go build -v -trimpath -ldflags "-s -w" -o "$dir/coredns" . 2>&1 | progress coredns)
-  install -m 0755 "$dir/coredns" "$BIN/coredns"
-  echo "$version" > "$BIN/coredns.version"
-}
+build_coredns() { build_local_main coredns "$COREDNS_VERSION" "github.com/coredns/coredns@$COREDNS_VERSION"; }
 
 # Telegraf (the ingest benchmark's comparison) with only the plugins the benchmark runs: its
 # build tags select plugins, which cuts the build to about 30 s once the Go cache holds grpc (a
@@ -153,23 +158,12 @@ build_telegraf() {
 # the Go cache holds grpc.
 OTELCOL_VERSION=v0.161.0
 build_otelcol() {
-  local src version
-  src="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/otelcol/main.go"
-  version="$OTELCOL_VERSION+$(sha256sum "$src" | cut -c1-12)"
-  have otelcol "$version" && return 0
-  log "otelcol $OTELCOL_VERSION with the components of $src"
-  local dir="$WORK/otelcol-$OTELCOL_VERSION"
-  mkdir -p "$dir"
-  printf 'module switchforge.local/otelcol-build\ngo 1.24\n' > "$dir/go.mod"
-  cp "$src" "$dir/main.go"
-  (cd "$dir" && go get "go.opentelemetry.io/collector/otelcol@$OTELCOL_VERSION" \
-      "go.opentelemetry.io/collector/receiver/otlpreceiver@$OTELCOL_VERSION" \
-      "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/fileexporter@$OTELCOL_VERSION" \
-      go.opentelemetry.io/collector/confmap/provider/fileprovider@v1.67.0 \
-      go.opentelemetry.io/collector/confmap/provider/envprovider@v1.67.0 \
-    && go mod tidy && go build -v -trimpath -ldflags "-s -w" -o "$dir/otelcol" . 2>&1 | progress otelcol)
-  install -m 0755 "$dir/otelcol" "$BIN/otelcol"
-  echo "$version" > "$BIN/otelcol.version"
+  build_local_main otelcol "$OTELCOL_VERSION" \
+    "go.opentelemetry.io/collector/otelcol@$OTELCOL_VERSION" \
+    "go.opentelemetry.io/collector/receiver/otlpreceiver@$OTELCOL_VERSION" \
+    "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/fileexporter@$OTELCOL_VERSION" \
+    go.opentelemetry.io/collector/confmap/provider/fileprovider@v1.67.0 \
+    go.opentelemetry.io/collector/confmap/provider/envprovider@v1.67.0
 }
 
 targets=("$@")

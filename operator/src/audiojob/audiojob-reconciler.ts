@@ -20,6 +20,7 @@ import { EventRecorder } from '../machinery/event-recorder.js';
 import { computeAudioJobStatus, statusChanged, type JobObservation } from './job-status.js';
 import { stagesOf, workflowInput } from './workflow-input.js';
 import { readWorkflowState } from './workflow-state.js';
+import { patchStatus } from '../machinery/status-patch.js';
 
 export const FINALIZER = 'switchforge.io/audiojob-cleanup';
 
@@ -106,10 +107,7 @@ export class AudioJobReconciler implements Reconciler {
 
     const { status, transitions } = computeAudioJobStatus(job, observed, stagesOf(job), this.now());
     if (statusChanged(job.status, status)) {
-      await this.deps.customObjects.patchNamespacedCustomObjectStatus(
-        { group: GROUP, version: VERSION, plural: AUDIO_JOB.plural, namespace, name, body: { status } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+      await patchStatus(this.deps.customObjects, { plural: AUDIO_JOB.plural, namespace, name }, status);
       for (const t of transitions) await this.events.record(job, t);
     }
     return isTerminalPhase(status.phase) ? undefined : { requeueAfterMs: this.deps.progressPollMs };

@@ -6,16 +6,16 @@
  */
 import {
   PatchStrategy,
-  setHeaderOptions,
   type CustomObjectsApi,
   type KubernetesObjectApi,
   type V1ObjectMeta,
   type V1OwnerReference,
 } from '@kubernetes/client-node';
-import { API_VERSION, GROUP, VERSION, formatTime, type Device } from '@switchforge/platform/crd';
+import { API_VERSION, formatTime, type Device } from '@switchforge/platform/crd';
 import { MANAGER } from '@switchforge/platform/device-worker';
 import { errorMessage } from '@switchforge/platform/errors';
 import { log } from '@switchforge/platform/log';
+import { patchStatus } from '../machinery/status-patch.js';
 
 /** A custom resource that creates Devices. */
 export interface DeviceSource {
@@ -141,16 +141,10 @@ export class SourceWrites {
 
   /** Merge-patches the source's status subresource. */
   async writeStatus(source: DeviceSource, status: object): Promise<void> {
-    await this.clients.customObjects.patchNamespacedCustomObjectStatus(
-      {
-        group: GROUP,
-        version: VERSION,
-        plural: this.plural,
-        namespace: source.metadata.namespace!,
-        name: source.metadata.name!,
-        body: { status },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    await patchStatus(
+      this.clients.customObjects,
+      { plural: this.plural, namespace: source.metadata.namespace!, name: source.metadata.name! },
+      status,
     );
   }
 }

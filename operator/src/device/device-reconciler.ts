@@ -1,6 +1,5 @@
 import {
   PatchStrategy,
-  setHeaderOptions,
   type CoreV1Api,
   type CustomObjectsApi,
   type KubernetesObjectApi,
@@ -12,9 +11,7 @@ import {
 import { createHash } from 'node:crypto';
 import {
   DEVICE,
-  GROUP,
   ProfileError,
-  VERSION,
   effectiveDeviceSpec,
   type Device,
   type DeviceProfile,
@@ -39,6 +36,7 @@ import { computeDeviceStatus, leaseExpiry, statusChanged, type ObservedWorker } 
 import type { ProfileRollouts } from './profile-rollout.js';
 import { rolloutMembers, workerViewOf } from './profile-rollout.js';
 import { avoidedNodes, desiredDeployment, type WorkerSettings } from './desired-deployment.js';
+import { patchStatus } from '../machinery/status-patch.js';
 
 export interface DeviceCaches {
   devices: Lister<Device>;
@@ -269,10 +267,7 @@ export class DeviceReconciler implements Reconciler {
   }
 
   private async patchStatus(namespace: string, name: string, status: unknown): Promise<void> {
-    await this.clients.customObjects.patchNamespacedCustomObjectStatus(
-      { group: GROUP, version: VERSION, plural: DEVICE.plural, namespace, name, body: { status } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await patchStatus(this.clients.customObjects, { plural: DEVICE.plural, namespace, name }, status);
   }
 
   private async applyDeployment(

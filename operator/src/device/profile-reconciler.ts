@@ -1,9 +1,7 @@
-import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
+import { type CustomObjectsApi } from '@kubernetes/client-node';
 import {
   DEVICE_PROFILE,
-  GROUP,
   ProfileRolloutReason,
-  VERSION,
   setCondition,
   type Device,
   type DeviceProfile,
@@ -19,6 +17,7 @@ import {
   workerViewOf,
   type WorkerCaches,
 } from './profile-rollout.js';
+import { patchStatus } from '../machinery/status-patch.js';
 
 export interface ProfileCaches extends WorkerCaches {
   profiles: Lister<DeviceProfile>;
@@ -87,9 +86,10 @@ export class ProfileReconciler implements Reconciler {
       ),
     };
     if (!sameJson(profile.status ?? {}, status)) {
-      await this.clients.customObjects.patchNamespacedCustomObjectStatus(
-        { group: GROUP, version: VERSION, plural: DEVICE_PROFILE.plural, namespace, name, body: { status } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      await patchStatus(
+        this.clients.customObjects,
+        { plural: DEVICE_PROFILE.plural, namespace, name },
+        status,
       );
     }
     if (done) return;
